@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// initFields are the fields POST /api/customer/init accepts, by their
+// lower-cased name: the document's field names are matched
+// case-insensitively, and its spelling "reqestId" is accepted too.
+var initFields = map[string]string{
+	"firstname": "firstName", "lastname": "lastName", "email": "email", "phone": "phone",
+	"channel": "channel", "language": "language", "refid": "refId", "url": "url",
+	"comment": "comment", "subject": "subject", "requestid": "requestId", "reqestid": "requestId",
+	"timestamp": "timestamp",
+}
+
+// initResponse is the answer to POST /api/customer/init.
+type initResponse struct {
+	ConversationID string             `json:"conversationId"`
+	Participant    domain.Participant `json:"participant"`
+	RequestID      string             `json:"requestId,omitempty"`
+	Timestamp      string             `json:"timestamp"`
+}
+
+func (s *Server) initConversation(c echo.Context) error {
+	fields, err := decodeInit(c.Request())
+	if err != nil {
+		return err
+	}
+	channel := fields["channel"]
+	if channel == "" {
+		return domain.FieldError(domain.CodeInvalid, "channel", "channel is required")
+	}
+	if !s.cfg.KnownChannel(channel) {
+		return domain.FieldError(domain.CodeUnknownChannel, "channel", "channel %q is not known: use web, fb, sms, twitter or a channel with a registered connector", channel)
+	}
+	cmd := domain.StartConversation{
+		Channel:         channel,
+		Language:        fields["language"],
+		Subject:         fields["subject"],
+		URL:             fields["url"],
+		Comment:         fields["comment"],
+		RequestID:       fields["requestId"],
+		ClientTimestamp: fields["timestamp"],
+		Personal: domain.PersonalData{
+			FirstName: fields["firstName"], LastName: fields["lastName"],
+			Email: fields["email"], Phone: fields["phone"], RefID: fields["refId"],
+		},
+	}
+	started, err := s.svc.Start(c.Request().Context(), cmd, s.metadata(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, initResponse{
+		ConversationID: started.ConversationID,
+		Participant:    domain.Participant{ID: started.Customer.ParticipantID, Name: started.Customer.Personal.DisplayName()},
+		RequestID:      started.RequestID,
+		Timestamp:      started.Timestamp,
+	})
+}
+
+// decodeInit reads the init body into canonical field names. Unknown fields
+// are ignored, as the document lets developers define their own; known ones
+// must be strings (numbers are taken as written, for phone numbers).
+func decodeInit(r *http.Request) (map[string]string, error) {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&raw); err != nil || raw == nil {
+		return nil, domain.Errorf(domain.CodeInvalid, "the body must be a JSON object")
+	}
+	out := map[string]string{}
+	for key, val := range raw {
+		name, ok := initFields[strings.ToLower(key)]
+		if !ok {
+			continue
+		}
+		val = bytes.TrimSpace(val)
+		var str string
+		switch {
+		case bytes.Equal(val, []byte("null")):
+			continue
+		case len(val) > 0 && val[0] == '"':
+			if err := json.Unmarshal(val, &str); err != nil {
+				return nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string", name)
+			}
+		case len(val) > 0 && (val[0] == '-' || val[0] >= '0' && val[0] <= '9'):
+			str = string(val)
+		default:
+			return nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string", name)
+		}
+		if len(str) > 1000 {
+			return nil, domain.FieldError(domain.CodeInvalid, name, "%s is longer than 1000 bytes", name)
+		}
+		out[name] = strings.TrimSpace(str)
+	}
+	return out, nil
+}
+
+// metadata returns the event metadata of a REST request: its correlation id
+// is the client's X-Request-ID when it sent one.
+func (s *Server) metadata(c echo.Context) domain.Metadata {
+	id := c.Request().Header.Get(echo.HeaderXRequestID)
+	if id == "" || len(id) > 200 {
+		id = s.newID()
+	}
+	return domain.Metadata{CorrelationID: id, CausationID: id}
+}

@@ -1,0 +1,112 @@
+// Package httpapi is Parley's REST edge (echo): it turns requests into
+// commands and queries and maps errors to status codes once.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/projections"
+)
+
+// Config tunes the REST edge.
+type Config struct {
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64
+	// KnownChannel reports whether a channel may start conversations.
+	KnownChannel func(name string) bool
+}
+
+// Server holds the REST routes.
+type Server struct {
+	cfg    Config
+	svc    *domain.Service
+	infos  *projections.ConversationInfos
+	store  domain.EventStore
+	newID  func() string
+	logger *slog.Logger
+	echo   *echo.Echo
+}
+
+// DefaultChannels are the channels the document lists; connectors add more.
+var DefaultChannels = []string{"web", "fb", "sms", "twitter"}
+
+// New returns the REST server; websocket, when set, serves GET /ws.
+func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, store domain.EventStore, newID func() string, logger *slog.Logger, websocket http.Handler) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.KnownChannel == nil {
+		cfg.KnownChannel = func(name string) bool {
+			for _, c := range DefaultChannels {
+				if c == name {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	s := &Server{cfg: cfg, svc: svc, infos: infos, store: store, newID: newID, logger: logger}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(s.logRequests)
+
+	api := e.Group("/api", middleware.BodyLimit(byteSize(cfg.MaxBodyBytes)))
+	api.POST("/customer/init", s.initConversation)
+	api.GET("/conversations/:id", s.getConversation)
+	api.GET("/conversations/:id/events", s.getEvents)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	if websocket != nil {
+		e.GET("/ws", echo.WrapHandler(websocket))
+	}
+	s.echo = e
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return &domain.Error{Code: domain.CodeUnavailable, Message: "the event store is not reachable", Err: err}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if c.Path() != "/ws" {
+			s.logger.Debug("http", "method", c.Request().Method, "path", c.Path(), "status", c.Response().Status, "duration", time.Since(start))
+		}
+		return err
+	}
+}
+
+// byteSize renders n for echo's BodyLimit, which takes "64K" style sizes.
+func byteSize(n int64) string {
+	if n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + "M"
+	}
+	if n%(1<<10) == 0 {
+		return strconv.FormatInt(n>>10, 10) + "K"
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}

@@ -1,0 +1,112 @@
+package ws
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// Event names of the websocket protocol.
+const (
+	EventJoinConversation  = "joinConversation"
+	EventSendMessage       = "sendMessage"
+	EventEndConversation   = "endConversation"
+	EventMessageArrived    = "messageArrived"
+	EventConversationInfo  = "conversationInfo"
+	EventRegisterConnector = "registerConnector"
+	EventAck               = "ack"
+	EventError             = "error"
+)
+
+// frame is every websocket message, in both directions.
+type frame struct {
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	// Ack, when a client sets it, asks for an ack or error frame carrying the
+	// same value; it is echoed verbatim.
+	Ack json.RawMessage `json:"ack,omitempty"`
+}
+
+// errorData is the data of an error frame.
+type errorData struct {
+	Code    domain.Code `json:"code"`
+	Message string      `json:"message"`
+	Field   string      `json:"field,omitempty"`
+}
+
+// decodeFrame parses one client frame. A frame that is not a JSON object
+// with a string event, or whose ack is not a string or a number, is refused;
+// the returned frame still carries whatever ack could be read.
+func decodeFrame(raw []byte) (frame, error) {
+	var f frame
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return frame{}, domain.Errorf(domain.CodeInvalid, "a frame must be a JSON object {\"event\", \"data\", \"ack\"}: %s", jsonProblem(err))
+	}
+	if len(f.Ack) > 0 {
+		switch f.Ack[0] {
+		case '"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		default:
+			f.Ack = nil
+			return f, domain.FieldError(domain.CodeInvalid, "ack", "ack must be a string or a number")
+		}
+	}
+	if f.Event == "" {
+		return f, domain.FieldError(domain.CodeInvalid, "event", "event is required")
+	}
+	if len(f.Data) == 0 || bytes.Equal(f.Data, []byte("null")) {
+		f.Data = json.RawMessage("{}")
+	}
+	return f, nil
+}
+
+// decodeData parses a frame's data into v, refusing what is not an object.
+func decodeData(raw json.RawMessage, v any) error {
+	if len(raw) == 0 || raw[0] != '{' {
+		return domain.FieldError(domain.CodeInvalid, "data", "data must be a JSON object")
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return domain.FieldError(domain.CodeInvalid, te.Field, "%s must be a %s", te.Field, te.Type.Kind())
+		}
+		return domain.Errorf(domain.CodeInvalid, "data does not parse: %s", jsonProblem(err))
+	}
+	return nil
+}
+
+// jsonProblem returns the part of a decoding error worth showing a client.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "invalid JSON at byte " + strconv.FormatInt(se.Offset, 10)
+	}
+	return err.Error()
+}
+
+// encodeFrame renders a server frame. Marshalling our own types cannot fail
+// short of a bug, which is better seen as a panic in tests than hidden.
+func encodeFrame(event string, ack json.RawMessage, data any) []byte {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		panic("ws: encode " + event + ": " + err.Error())
+	}
+	b, err := json.Marshal(frame{Event: event, Data: raw, Ack: ack})
+	if err != nil {
+		panic("ws: encode " + event + ": " + err.Error())
+	}
+	return b
+}
+
+// errorFrame renders err as an error frame; errors without a code are shown
+// generically.
+func errorFrame(ack json.RawMessage, err error) []byte {
+	d := errorData{Code: domain.ErrorCode(err), Message: domain.ErrorMessage(err)}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		d.Field = de.Field
+	}
+	return encodeFrame(EventError, ack, d)
+}

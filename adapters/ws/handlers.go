@@ -1,0 +1,167 @@
+package ws
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/olahol/melody"
+
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/projections"
+)
+
+// joinData is the data of joinConversation.
+type joinData struct {
+	ConversationID string      `json:"conversationId"`
+	ID             string      `json:"id"`
+	Name           string      `json:"name"`
+	Role           domain.Role `json:"role"`
+	// Since is the last sequence the client saw; conversationInfo then holds
+	// only the messages after it.
+	Since *int64 `json:"since"`
+}
+
+// infoData is the data of conversationInfo.
+type infoData struct {
+	Conversation projections.Summary           `json:"conversation"`
+	Messages     []domain.Message              `json:"messages"`
+	Participants []projections.ParticipantView `json:"participants"`
+	Role         domain.Role                   `json:"role"`
+	Participant  domain.Participant            `json:"participant"`
+}
+
+// joinAck is the ack of joinConversation.
+type joinAck struct {
+	ConversationID string             `json:"conversationId"`
+	Participant    domain.Participant `json:"participant"`
+	// Sequence is the last sequence included in conversationInfo.
+	Sequence int64 `json:"sequence"`
+}
+
+// endData is the data of endConversation.
+type endData struct {
+	ConversationID string `json:"conversationId"`
+}
+
+// message handles one client frame. Frames of one connection are handled in
+// the order they arrive; a bad frame is answered with an error frame and
+// never closes the connection.
+func (h *Hub) message(s *melody.Session, raw []byte) {
+	c := clientOf(s)
+	f, err := decodeFrame(raw)
+	if err != nil {
+		c.send(errorFrame(f.Ack, err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)
+	defer cancel()
+	meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id}
+	meta.CausationID = meta.CorrelationID
+	switch f.Event {
+	case EventJoinConversation:
+		err = h.join(ctx, c, f, meta)
+	case EventSendMessage:
+		err = h.sendMessage(ctx, c, f, meta)
+	case EventEndConversation:
+		err = h.end(ctx, c, f, meta)
+	default:
+		err = domain.FieldError(domain.CodeUnknownEvent, "event", "unknown event %q", f.Event)
+	}
+	if err != nil {
+		if domain.ErrorCode(err) == domain.CodeInternal {
+			h.logger.Error("websocket command failed", "event", f.Event, "conn", c.id, "err", err)
+		}
+		c.send(errorFrame(f.Ack, err))
+	}
+}
+
+func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata) error {
+	var d joinData
+	if err := decodeData(f.Data, &d); err != nil {
+		return err
+	}
+	if d.ConversationID == "" {
+		return domain.FieldError(domain.CodeInvalid, "conversationId", "conversationId is required")
+	}
+	if c.membership(d.ConversationID) != nil {
+		return domain.FieldError(domain.CodeInvalid, "conversationId", "this connection has joined conversation %s already", d.ConversationID)
+	}
+	res, err := h.svc.Execute(ctx, d.ConversationID, domain.JoinConversation{
+		Participant: domain.Participant{ID: d.ID, Name: d.Name, Role: d.Role},
+	}, meta)
+	if err != nil {
+		return err
+	}
+	who := res.Events[0].Event.(domain.Message).From
+	m := &member{client: c, conv: d.ConversationID, who: who}
+	if !c.addMembership(m) {
+		return domain.FieldError(domain.CodeInvalid, "conversationId", "this connection has joined conversation %s already", d.ConversationID)
+	}
+	since := int64(-1)
+	if d.Since != nil {
+		since = *d.Since
+	}
+	err = h.infos.With(ctx, d.ConversationID, func(in *projections.Info) error {
+		return h.joinRoom(ctx, m, in, since, f.Ack)
+	})
+	if err != nil {
+		c.removeMembership(d.ConversationID)
+		h.leaveRoom(m)
+	}
+	return err
+}
+
+func (h *Hub) sendMessage(ctx context.Context, c *client, f frame, meta domain.Metadata) error {
+	var msg domain.Message
+	if err := decodeData(f.Data, &msg); err != nil {
+		return err
+	}
+	m := c.membership(msg.ConversationID)
+	if m == nil {
+		if msg.ConversationID == "" {
+			return domain.FieldError(domain.CodeInvalid, "conversationId", "conversationId is required")
+		}
+		return domain.Errorf(domain.CodeNotParticipant, "join conversation %s on this connection before sending to it", msg.ConversationID)
+	}
+	if msg.From.ID != "" && msg.From.ID != m.who.ID {
+		return domain.FieldError(domain.CodeForbidden, "from", "this connection speaks as %s, not %s", m.who.ID, msg.From.ID)
+	}
+	msg.From = m.who
+	msg.ConversationID = m.conv
+	if msg.Type == domain.TypeActivityMessage && msg.ActivityType == domain.ActivityTyping && !h.cfg.StoreTyping {
+		return h.relayTyping(c, m, msg, f.Ack)
+	}
+	res, err := h.svc.Execute(ctx, m.conv, domain.PostMessage{Message: msg}, meta)
+	if err != nil {
+		return err
+	}
+	c.ack(f.Ack, res.Events[len(res.Events)-1].Event)
+	return nil
+}
+
+// relayTyping passes a typing activity on without storing it. It reaches
+// only the members on this process: typing is a hint, not a record.
+func (h *Hub) relayTyping(c *client, m *member, msg domain.Message, ack json.RawMessage) error {
+	msg.ID = h.newID()
+	msg.Timestamp = domain.FormatTime(h.svc.Now())
+	h.relay(m, msg)
+	c.ack(ack, msg)
+	return nil
+}
+
+func (h *Hub) end(ctx context.Context, c *client, f frame, meta domain.Metadata) error {
+	var d endData
+	if err := decodeData(f.Data, &d); err != nil {
+		return err
+	}
+	m := c.membership(d.ConversationID)
+	if m == nil {
+		return domain.Errorf(domain.CodeNotParticipant, "join conversation %s on this connection before ending it", d.ConversationID)
+	}
+	res, err := h.svc.Execute(ctx, m.conv, domain.EndConversation{By: m.who}, meta)
+	if err != nil {
+		return err
+	}
+	c.ack(f.Ack, res.Events[0].Event)
+	return nil
+}

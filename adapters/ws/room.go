@@ -1,0 +1,169 @@
+package ws
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/projections"
+)
+
+// room is the set of this process's members of one conversation.
+type room struct {
+	id string
+	// mu orders delivery: events reach a room one at a time, in stream
+	// order, and joins register under the same lock. Lock order: Hub.mu,
+	// then room.mu.
+	mu      sync.Mutex
+	members map[*member]struct{}
+	// last is the sequence of the last event the live feed gave this room.
+	last int64
+}
+
+// Deliver hands one stored event from the live feed to the members of its
+// conversation on this process. Events reach each room in stream order; a
+// gap (an event the feed skipped) is filled from the store first.
+func (h *Hub) Deliver(ctx context.Context, rec domain.RecordedEvent) error {
+	id, ok := domain.ConversationIDOf(rec.Stream)
+	if !ok {
+		return nil
+	}
+	h.mu.Lock()
+	r := h.rooms[id]
+	h.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rev := int64(rec.Revision)
+	if rev <= r.last {
+		return nil
+	}
+	if rev > r.last+1 {
+		missing, err := h.read(ctx, id, r.last+1, rev-r.last-1)
+		if err != nil {
+			return err
+		}
+		for _, m := range missing {
+			h.deliverLocked(r, m)
+		}
+	}
+	return h.deliverLocked(r, rec)
+}
+
+// deliverLocked sends one event to every member that has not seen it and may.
+func (h *Hub) deliverLocked(r *room, rec domain.RecordedEvent) error {
+	rev := int64(rec.Revision)
+	r.last = rev
+	e, err := domain.DecodeEvent(rec)
+	if err != nil {
+		return err
+	}
+	msg, ok := e.(domain.Message)
+	var b []byte
+	for m := range r.members {
+		if rev <= m.cursor {
+			continue
+		}
+		m.cursor = rev
+		if !ok || rec.Metadata.Connection == m.client.id || !msg.VisibleTo(m.who.ID, m.who.Role) {
+			continue
+		}
+		if b == nil {
+			b = encodeFrame(EventMessageArrived, nil, msg)
+		}
+		m.client.send(b)
+	}
+	return nil
+}
+
+// joinRoom registers m in its room with the view in, which is current, and
+// sends the member its conversationInfo. Events after in.Version reach it
+// through Deliver; any that the room saw already are read from the store.
+func (h *Hub) joinRoom(ctx context.Context, m *member, in *projections.Info, since int64, ack []byte) error {
+	h.mu.Lock()
+	r := h.rooms[m.conv]
+	if r == nil {
+		r = &room{id: m.conv, members: map[*member]struct{}{}, last: in.Version}
+		h.rooms[m.conv] = r
+	}
+	// Taking the room's lock before releasing the hub's keeps leaveRoom from
+	// dropping this room from the map before the member is in it.
+	r.mu.Lock()
+	h.mu.Unlock()
+	defer r.mu.Unlock()
+
+	view := in.For(m.who.ID, m.who.Role, since)
+	m.cursor = in.Version
+	if r.last > in.Version {
+		extra, err := h.read(ctx, m.conv, in.Version+1, r.last-in.Version)
+		if err != nil {
+			return err
+		}
+		for _, rec := range extra {
+			if err := view.Apply(rec); err != nil {
+				return err
+			}
+		}
+		view = view.For(m.who.ID, m.who.Role, since)
+		m.cursor = r.last
+	}
+	r.members[m] = struct{}{}
+	m.client.send(encodeFrame(EventConversationInfo, nil, infoData{
+		Conversation: view.Conversation,
+		Messages:     view.Messages,
+		Participants: view.Participants,
+		Role:         m.who.Role,
+		Participant:  m.who,
+	}))
+	if len(ack) > 0 {
+		m.client.send(encodeFrame(EventAck, ack, joinAck{ConversationID: m.conv, Participant: m.who, Sequence: m.cursor}))
+	}
+	return nil
+}
+
+// leaveRoom removes m from its room, and the room when it is empty.
+func (h *Hub) leaveRoom(m *member) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r := h.rooms[m.conv]
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.members, m)
+	if len(r.members) == 0 {
+		delete(h.rooms, m.conv)
+	}
+}
+
+// relay sends a frame that is not stored (typing) to the other members of
+// conv on this process that may see msg.
+func (h *Hub) relay(from *member, msg domain.Message) {
+	h.mu.Lock()
+	r := h.rooms[from.conv]
+	h.mu.Unlock()
+	if r == nil {
+		return
+	}
+	b := encodeFrame(EventMessageArrived, nil, msg)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for m := range r.members {
+		if m.client != from.client && msg.VisibleTo(m.who.ID, m.who.Role) {
+			m.client.send(b)
+		}
+	}
+}
+
+// read returns n events of conversation id from sequence from.
+func (h *Hub) read(ctx context.Context, id string, from, n int64) ([]domain.RecordedEvent, error) {
+	recs, err := h.store.ReadStream(ctx, domain.StreamName(id), domain.Revision(from), int(n))
+	if err != nil {
+		return nil, fmt.Errorf("fill delivery gap in %s: %w", id, err)
+	}
+	return recs, nil
+}

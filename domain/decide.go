@@ -1,0 +1,145 @@
+package domain
+
+import (
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+)
+
+func (cmd StartConversation) decide(c *Conversation, env Env) ([]Event, error) {
+	if c.Started {
+		return nil, Errorf(CodeConflict, "conversation %s exists already", c.ID)
+	}
+	if strings.TrimSpace(cmd.Channel) == "" {
+		return nil, FieldError(CodeInvalid, "channel", "channel is required")
+	}
+	p := cmd.Personal
+	if p.RefID == "" && p.Phone == "" && p.Email == "" {
+		return nil, FieldError(CodeInvalid, "refId", "at least one identifier is required: refId, phone or email")
+	}
+	if p.Email != "" {
+		if _, err := mail.ParseAddress(p.Email); err != nil {
+			return nil, FieldError(CodeInvalid, "email", "email %q is not a valid address", p.Email)
+		}
+	}
+	return []Event{ConversationStarted{
+		ConversationID:  cmd.ConversationID,
+		Channel:         cmd.Channel,
+		Language:        cmd.Language,
+		Subject:         cmd.Subject,
+		URL:             cmd.URL,
+		Comment:         cmd.Comment,
+		RequestID:       cmd.RequestID,
+		ClientTimestamp: cmd.ClientTimestamp,
+		Timestamp:       FormatTime(env.Now),
+		Customer:        Customer{ParticipantID: cmd.CustomerID, Personal: p},
+	}}, nil
+}
+
+func (cmd JoinConversation) decide(c *Conversation, env Env) ([]Event, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
+	p := cmd.Participant
+	if strings.TrimSpace(p.ID) == "" {
+		return nil, FieldError(CodeInvalid, "id", "participant id is required")
+	}
+	switch {
+	case p.ID == c.Customer.ID:
+		if p.Role != "" && p.Role != RoleCustomer {
+			return nil, FieldError(CodeInvalid, "role", "the customer joins as customer, not %s", p.Role)
+		}
+		p.Role = RoleCustomer
+		if p.Name == "" {
+			p.Name = c.Customer.Name
+		}
+	case p.Role == "":
+		p.Role = RoleAgent
+	case p.Role == RoleCustomer:
+		return nil, FieldError(CodeForbidden, "role", "only the conversation's customer may join as customer")
+	case p.Role != RoleAgent && p.Role != RoleBot && p.Role != RoleSupervisor:
+		return nil, FieldError(CodeInvalid, "role", "role must be agent, bot or supervisor, not %q", p.Role)
+	}
+	if known := c.Participants[p.ID]; known != nil && known.Role != p.Role {
+		return nil, FieldError(CodeForbidden, "role", "participant %s is %s in this conversation", p.ID, known.Role)
+	}
+	if p.Name == "" {
+		p.Name = p.ID
+	}
+	now := FormatTime(env.Now)
+	events := []Event{activity(c, env, p, ActivityParticipantJoined, now)}
+	if known := c.Participants[p.ID]; known == nil || !known.Greeted {
+		g := activity(c, env, SystemParticipant, ActivityGreetings, now)
+		g.To = []Participant{p}
+		g.Text = "Welcome, " + p.Name + "."
+		events = append(events, g)
+	}
+	return events, nil
+}
+
+func (cmd LeaveConversation) decide(c *Conversation, env Env) ([]Event, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
+	p := c.Participants[cmd.Participant.ID]
+	if p == nil || !p.Joined() {
+		return nil, Errorf(CodeNotParticipant, "participant %s has not joined conversation %s", cmd.Participant.ID, c.ID)
+	}
+	return []Event{activity(c, env, p.Participant, ActivityParticipantLeft, FormatTime(env.Now))}, nil
+}
+
+func (cmd EndConversation) decide(c *Conversation, env Env) ([]Event, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
+	p := c.Participants[cmd.By.ID]
+	if p == nil || !p.Joined() && !p.Role.IsStaff() {
+		return nil, Errorf(CodeNotParticipant, "participant %s has not joined conversation %s", cmd.By.ID, c.ID)
+	}
+	return []Event{activity(c, env, p.Participant, ActivityEndOfConversation, FormatTime(env.Now))}, nil
+}
+
+// activity builds an ActivityMessage written by the server.
+func activity(c *Conversation, env Env, from Participant, kind, now string) Message {
+	return Message{
+		ID:             env.NewID(),
+		ConversationID: c.ID,
+		Type:           TypeActivityMessage,
+		From:           from,
+		ActivityType:   kind,
+		Timestamp:      now,
+	}
+}
+
+// checkOpen refuses commands on conversations that do not exist or are over.
+func (c *Conversation) checkOpen() error {
+	if !c.Started {
+		return Errorf(CodeNotFound, "conversation %s does not exist", c.ID)
+	}
+	if c.Ended {
+		return Errorf(CodeEnded, "conversation %s has ended", c.ID)
+	}
+	return nil
+}
+
+// IsUUID reports whether s is a UUID in canonical 8-4-4-4-12 hex form.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", rune(s[i])) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func runeCount(s string) int { return utf8.RuneCountInString(s) }

@@ -1,0 +1,111 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Event types stored on conversation streams.
+const (
+	EventConversationStarted = "ConversationStarted"
+	EventChatMessage         = TypeChatMessage
+	EventActivityMessage     = TypeActivityMessage
+)
+
+// SchemaVersions is the current schema version of each event type written by
+// this build. eventschemas holds a schema for each, and a test keeps the two in
+// step.
+var SchemaVersions = map[string]int{
+	EventConversationStarted: 2,
+	EventChatMessage:         1,
+	EventActivityMessage:     1,
+}
+
+// Event is something that happened to a conversation.
+type Event interface {
+	EventType() string
+}
+
+// ConversationStarted opens a conversation: the data of POST /api/customer/init.
+type ConversationStarted struct {
+	ConversationID string `json:"conversationId"`
+	Channel        string `json:"channel"`
+	Language       string `json:"language,omitempty"`
+	Subject        string `json:"subject,omitempty"`
+	URL            string `json:"url,omitempty"`
+	Comment        string `json:"comment,omitempty"`
+	RequestID      string `json:"requestId,omitempty"`
+	// ClientTimestamp is the timestamp the client sent, kept as given.
+	ClientTimestamp string `json:"clientTimestamp,omitempty"`
+	// Timestamp is when Parley started the conversation.
+	Timestamp string   `json:"timestamp"`
+	Customer  Customer `json:"customer"`
+}
+
+// EventType implements Event.
+func (ConversationStarted) EventType() string { return EventConversationStarted }
+
+// Customer is the customer of a conversation. Personal data lives only in
+// Personal, so that it can be encrypted per customer and crypto-erased.
+type Customer struct {
+	ParticipantID string       `json:"participantId"`
+	Personal      PersonalData `json:"personal"`
+}
+
+// PersonalData is everything that identifies a customer as a person.
+type PersonalData struct {
+	FirstName string `json:"firstName,omitempty"`
+	LastName  string `json:"lastName,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+	RefID     string `json:"refId,omitempty"`
+}
+
+// DisplayName is the name the customer is shown by.
+func (p PersonalData) DisplayName() string {
+	switch {
+	case p.FirstName != "" && p.LastName != "":
+		return p.FirstName + " " + p.LastName
+	case p.FirstName != "":
+		return p.FirstName
+	case p.LastName != "":
+		return p.LastName
+	}
+	return "Customer"
+}
+
+// EncodeEvent turns an event into the data proposed to the store.
+func EncodeEvent(id string, e Event, meta Metadata) (EventData, error) {
+	if m, ok := e.(Message); ok {
+		m.Sequence = nil // derived from the stream, never stored
+		e = m
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return EventData{}, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	meta.SchemaVersion = SchemaVersions[e.EventType()]
+	return EventData{ID: id, Type: e.EventType(), Data: data, Metadata: meta}, nil
+}
+
+// DecodeEvent turns a stored conversation event (already upcast to the
+// current schema version) back into an Event. Unknown types decode to nil
+// with no error, so that old code can read streams that newer code wrote.
+func DecodeEvent(rec RecordedEvent) (Event, error) {
+	switch rec.Type {
+	case EventConversationStarted:
+		var e ConversationStarted
+		if err := json.Unmarshal(rec.Data, &e); err != nil {
+			return nil, fmt.Errorf("decode %s %s: %w", rec.Type, rec.ID, err)
+		}
+		return e, nil
+	case EventChatMessage, EventActivityMessage:
+		var m Message
+		if err := json.Unmarshal(rec.Data, &m); err != nil {
+			return nil, fmt.Errorf("decode %s %s: %w", rec.Type, rec.ID, err)
+		}
+		m.Type = rec.Type
+		return m.WithSequence(rec.Revision), nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,186 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// StreamPrefix is the prefix of every conversation stream: conversation-<conversationId>.
+const StreamPrefix = "conversation-"
+
+// StreamName returns the stream that holds the events of one conversation.
+func StreamName(conversationID string) string { return StreamPrefix + conversationID }
+
+// Revision is the 0-based number of an event within its stream.
+type Revision = uint64
+
+// Position is the global position of an event in the store's total order.
+// Positions strictly increase in the order events are committed but need not
+// be contiguous; every stored event has a position greater than zero, so the
+// zero value means "before the first event".
+type Position = uint64
+
+// End, as the from of a subscription, means "only events appended after the
+// subscription started": no catch-up. OnCaughtUp is called at once.
+const End = ^uint64(0)
+
+// ExpectedRevision is the optimistic-concurrency condition of an append.
+type ExpectedRevision struct {
+	kind expectKind
+	rev  Revision
+}
+
+type expectKind uint8
+
+const (
+	expectAny expectKind = iota
+	expectNoStream
+	expectStreamExists
+	expectExact
+)
+
+// Any appends whatever the stream holds.
+func Any() ExpectedRevision { return ExpectedRevision{kind: expectAny} }
+
+// NoStream appends only when the stream holds no event yet.
+func NoStream() ExpectedRevision { return ExpectedRevision{kind: expectNoStream} }
+
+// StreamExists appends only when the stream holds at least one event.
+func StreamExists() ExpectedRevision { return ExpectedRevision{kind: expectStreamExists} }
+
+// Exact appends only when the last event of the stream has revision r.
+func Exact(r Revision) ExpectedRevision { return ExpectedRevision{kind: expectExact, rev: r} }
+
+// IsAny, IsNoStream and IsStreamExists tell the kind of condition; Exact
+// reports the revision and true for an exact condition.
+func (e ExpectedRevision) IsAny() bool          { return e.kind == expectAny }
+func (e ExpectedRevision) IsNoStream() bool     { return e.kind == expectNoStream }
+func (e ExpectedRevision) IsStreamExists() bool { return e.kind == expectStreamExists }
+func (e ExpectedRevision) Exact() (Revision, bool) {
+	return e.rev, e.kind == expectExact
+}
+
+func (e ExpectedRevision) String() string {
+	switch e.kind {
+	case expectNoStream:
+		return "no_stream"
+	case expectStreamExists:
+		return "stream_exists"
+	case expectExact:
+		return formatUint(e.rev)
+	default:
+		return "any"
+	}
+}
+
+// Metadata travels with every stored event.
+type Metadata struct {
+	// CorrelationID ties together every event caused by one request.
+	CorrelationID string `json:"correlationId,omitempty"`
+	// CausationID is the id of the command or event that caused this one.
+	CausationID string `json:"causationId,omitempty"`
+	// SchemaVersion names the JSON Schema version the data was written with.
+	SchemaVersion int `json:"schemaVersion"`
+	// Connection is the id of the connection that issued the command, so the
+	// node that holds it can avoid echoing a message back to its sender.
+	Connection string `json:"connection,omitempty"`
+}
+
+// EventData is an event proposed for appending.
+type EventData struct {
+	// ID identifies the event; a UUID in canonical text form. Appending an
+	// event whose id is already stored at the same point is a no-op.
+	ID       string
+	Type     string
+	Data     []byte // JSON
+	Metadata Metadata
+}
+
+// RecordedEvent is an event as the store holds it.
+type RecordedEvent struct {
+	ID       string
+	Stream   string
+	Type     string
+	Revision Revision
+	Position Position
+	Data     []byte
+	Metadata Metadata
+	// Recorded is when the store committed the event (UTC).
+	Recorded time.Time
+}
+
+// AppendResult tells where an append left the stream.
+type AppendResult struct {
+	// NextRevision is the revision of the last event of the stream after the
+	// append (for an idempotent retry, the last of the matching events).
+	NextRevision Revision
+	// Position is the global position of that event.
+	Position Position
+}
+
+// Filter narrows a subscription to all streams.
+type Filter struct {
+	// StreamPrefix keeps only events of streams whose name starts with it.
+	// Empty keeps every non-system stream.
+	StreamPrefix string
+}
+
+// Handler receives subscribed events one at a time, in order. Returning an
+// error ends the subscription with that error.
+type Handler func(ctx context.Context, e RecordedEvent) error
+
+// SubscribeOptions tunes a subscription.
+type SubscribeOptions struct {
+	// OnCaughtUp, when set, is called each time the subscription has delivered
+	// every event that existed when it (re)started and goes live.
+	OnCaughtUp func()
+}
+
+// EventStore is the port every event store adapter implements. The contract
+// suite in test/storecontract pins down the behaviour described here.
+type EventStore interface {
+	// Append atomically appends events to the end of stream when expected
+	// holds, and returns the revision and position of the last one. It
+	// returns a *WrongExpectedVersionError when expected does not hold.
+	// Appending the same event ids again at the point they were first
+	// appended (exact revision or no_stream retry) stores nothing and
+	// returns the original result; so does a retry with Any whose ids are
+	// all found at the end of the stream.
+	Append(ctx context.Context, stream string, expected ExpectedRevision, events []EventData) (AppendResult, error)
+
+	// ReadStream returns up to max events of stream with revision >= from,
+	// in order. It returns ErrStreamNotFound when the stream holds no event.
+	ReadStream(ctx context.Context, stream string, from Revision, max int) ([]RecordedEvent, error)
+
+	// ReadAll returns up to max events with position >= from, in global order,
+	// skipping system streams and types (names starting with '$').
+	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
+
+	// SubscribeToStream delivers the events of stream with revision >= from
+	// (or, for End, only later ones), then every event appended to it later,
+	// until ctx is done or h fails. It blocks; it returns ctx.Err() when ctx ends and the handler's error
+	// when h fails. Each event is delivered exactly once, in order, with no
+	// gap, even across internal reconnects. A stream that does not exist yet
+	// is waited for.
+	SubscribeToStream(ctx context.Context, stream string, from Revision, h Handler, opts SubscribeOptions) error
+
+	// SubscribeToAll delivers every event with position >= from (or, for
+	// End, only later ones) that passes filter (system streams and types are
+	// always skipped), then every matching event appended later, with the
+	// guarantees of SubscribeToStream.
+	SubscribeToAll(ctx context.Context, from Position, filter Filter, h Handler, opts SubscribeOptions) error
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+
+	// Close releases the store. In-flight appends finish first.
+	Close() error
+}
+
+// ConversationIDOf returns the conversation id of a conversation stream name.
+func ConversationIDOf(stream string) (string, bool) {
+	if len(stream) <= len(StreamPrefix) || stream[:len(StreamPrefix)] != StreamPrefix {
+		return "", false
+	}
+	return stream[len(StreamPrefix):], true
+}
