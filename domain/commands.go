@@ -12,12 +12,20 @@ type Env struct {
 
 // Limits bound what a message may hold.
 type Limits struct {
-	MaxTextLength  int // in characters (runes)
-	MaxAttachments int
+	MaxTextLength   int // in characters (runes)
+	MaxAttachments  int
+	MaxParticipants int // distinct participants of one conversation
 }
 
+// The most a message may hold whatever the configuration: the event schemas
+// refuse more.
+const (
+	MaxTextLengthCap  = 100000
+	MaxAttachmentsCap = 100
+)
+
 // DefaultLimits are the limits used when none are configured.
-var DefaultLimits = Limits{MaxTextLength: 20000, MaxAttachments: 10}
+var DefaultLimits = Limits{MaxTextLength: 20000, MaxAttachments: 10, MaxParticipants: 50}
 
 // Command is a request to change a conversation. Deciding it against the
 // conversation's state yields the events to store, or a *Error.

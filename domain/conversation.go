@@ -6,9 +6,11 @@ package domain
 type Conversation struct {
 	ID string
 	// Version is the revision of the last folded event; -1 before any.
-	Version  int64
-	Started  bool
-	Ended    bool
+	Version int64
+	Started bool
+	Ended   bool
+	// Start is the ConversationStarted event, once folded.
+	Start    ConversationStarted
 	Channel  string
 	Customer Participant
 	// Participants by id: everyone who ever joined or was addressed.
@@ -70,6 +72,7 @@ func (c *Conversation) Apply(rev Revision, e Event) {
 	switch e := e.(type) {
 	case ConversationStarted:
 		c.Started = true
+		c.Start = e
 		c.Channel = e.Channel
 		c.Customer = Participant{ID: e.Customer.ParticipantID, Name: e.Customer.Personal.DisplayName(), Role: RoleCustomer}
 		c.Participants[c.Customer.ID] = &ParticipantState{Participant: c.Customer}

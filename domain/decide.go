@@ -8,6 +8,11 @@ import (
 
 func (cmd StartConversation) decide(c *Conversation, env Env) ([]Event, error) {
 	if c.Started {
+		prev := c.Start
+		if cmd.RequestID != "" && prev.RequestID == cmd.RequestID && prev.Channel == cmd.Channel &&
+			prev.Customer.Personal.identity() == cmd.Personal.identity() {
+			return nil, &AlreadyStartedError{Started: prev}
+		}
 		return nil, Errorf(CodeConflict, "conversation %s exists already", c.ID)
 	}
 	if strings.TrimSpace(cmd.Channel) == "" {
@@ -18,9 +23,11 @@ func (cmd StartConversation) decide(c *Conversation, env Env) ([]Event, error) {
 		return nil, FieldError(CodeInvalid, "refId", "at least one identifier is required: refId, phone or email")
 	}
 	if p.Email != "" {
-		if _, err := mail.ParseAddress(p.Email); err != nil {
+		addr, err := mail.ParseAddress(p.Email)
+		if err != nil {
 			return nil, FieldError(CodeInvalid, "email", "email %q is not a valid address", p.Email)
 		}
+		p.Email = addr.Address // "Ada <ada@example.com>" is stored as the address alone
 	}
 	return []Event{ConversationStarted{
 		ConversationID:  cmd.ConversationID,
@@ -62,6 +69,9 @@ func (cmd JoinConversation) decide(c *Conversation, env Env) ([]Event, error) {
 	}
 	if known := c.Participants[p.ID]; known != nil && known.Role != p.Role {
 		return nil, FieldError(CodeForbidden, "role", "participant %s is %s in this conversation", p.ID, known.Role)
+	}
+	if c.Participants[p.ID] == nil && len(c.Participants) >= env.Limits.MaxParticipants {
+		return nil, Errorf(CodeLimitExceeded, "conversation %s has %d participants, the most allowed", c.ID, env.Limits.MaxParticipants)
 	}
 	if p.Name == "" {
 		p.Name = p.ID

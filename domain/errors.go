@@ -30,6 +30,11 @@ const (
 	CodeTooLarge          Code = "too_large"              // over a size limit
 	CodeUnknownEvent      Code = "unknown_event"          // a websocket event nobody handles
 	CodeAlreadyRegistered Code = "already_registered"     // a duplicate registration
+	CodeLimitExceeded     Code = "limit_exceeded"         // over a configured capacity
+	CodeChannelNotFound   Code = "channel_not_found"      // no such channel
+	CodeMessageNotFound   Code = "message_not_found"      // no such message
+	CodeOngoing           Code = "conversation_ongoing"   // no transcript before the conversation ends
+	CodeNoEmail           Code = "no_email"               // the customer gave no email address
 )
 
 // Error is the domain's error: a code for machines, a message for people and,
@@ -91,7 +96,7 @@ func ErrorCode(err error) Code {
 // code get a generic message, since their text may hold internals.
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Code != CodeInternal {
 		return e.Message
 	}
 	switch ErrorCode(err) {

@@ -19,6 +19,13 @@ var SchemaVersions = map[string]int{
 	EventConversationStarted: 2,
 	EventChatMessage:         1,
 	EventActivityMessage:     1,
+
+	EventConnectorRegistered: 1,
+	EventMessageDelivered:    1,
+
+	EventTranscriptEmailRequested: 1,
+	EventTranscriptEmailSent:      1,
+	EventTranscriptEmailFailed:    1,
 }
 
 // Event is something that happened to a conversation.
@@ -94,11 +101,7 @@ func EncodeEvent(id string, e Event, meta Metadata) (EventData, error) {
 func DecodeEvent(rec RecordedEvent) (Event, error) {
 	switch rec.Type {
 	case EventConversationStarted:
-		var e ConversationStarted
-		if err := json.Unmarshal(rec.Data, &e); err != nil {
-			return nil, fmt.Errorf("decode %s %s: %w", rec.Type, rec.ID, err)
-		}
-		return e, nil
+		return decodeAs[ConversationStarted](rec)
 	case EventChatMessage, EventActivityMessage:
 		var m Message
 		if err := json.Unmarshal(rec.Data, &m); err != nil {
@@ -106,6 +109,25 @@ func DecodeEvent(rec RecordedEvent) (Event, error) {
 		}
 		m.Type = rec.Type
 		return m.WithSequence(rec.Revision), nil
+	case EventConnectorRegistered:
+		return decodeAs[ConnectorRegistered](rec)
+	case EventMessageDelivered:
+		return decodeAs[MessageDelivered](rec)
+	case EventTranscriptEmailRequested:
+		return decodeAs[TranscriptEmailRequested](rec)
+	case EventTranscriptEmailSent:
+		return decodeAs[TranscriptEmailSent](rec)
+	case EventTranscriptEmailFailed:
+		return decodeAs[TranscriptEmailFailed](rec)
 	}
 	return nil, nil
+}
+
+// decodeAs decodes a stored event's data as an E.
+func decodeAs[E Event](rec RecordedEvent) (Event, error) {
+	var e E
+	if err := json.Unmarshal(rec.Data, &e); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", rec.Type, rec.ID, err)
+	}
+	return e, nil
 }

@@ -37,6 +37,8 @@ type Service struct {
 	limits Limits
 	cache  *stateCache
 	locks  [256]sync.Mutex
+	// channels serialises messages of one customer on one channel.
+	channels channelLocks
 }
 
 // NewService returns a Service, or an error naming what the config lacks.
@@ -51,6 +53,14 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.NewID == nil {
 		errs = append(errs, errors.New("service: NewID is required"))
 	}
+	// The event schemas cap these as a last line of defence; a limit above
+	// the cap would turn a clear invalid_message into a schema violation.
+	if cfg.Limits.MaxTextLength > MaxTextLengthCap {
+		errs = append(errs, fmt.Errorf("service: the text limit %d is above the most events may hold, %d", cfg.Limits.MaxTextLength, MaxTextLengthCap))
+	}
+	if cfg.Limits.MaxAttachments > MaxAttachmentsCap {
+		errs = append(errs, fmt.Errorf("service: the attachments limit %d is above the most events may hold, %d", cfg.Limits.MaxAttachments, MaxAttachmentsCap))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -59,6 +69,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.Limits.MaxAttachments <= 0 {
 		cfg.Limits.MaxAttachments = DefaultLimits.MaxAttachments
+	}
+	if cfg.Limits.MaxParticipants <= 0 {
+		cfg.Limits.MaxParticipants = DefaultLimits.MaxParticipants
 	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 10000
@@ -85,15 +98,25 @@ type Result struct {
 }
 
 // Start opens a new conversation; cmd.ConversationID and cmd.CustomerID are
-// filled in when empty.
+// filled in when empty. A request with a RequestID is idempotent: the same
+// request id from the same customer on the same channel always yields the
+// same conversation, started once.
 func (s *Service) Start(ctx context.Context, cmd StartConversation, meta Metadata) (ConversationStarted, error) {
 	if cmd.ConversationID == "" {
-		cmd.ConversationID = s.newID()
+		if cmd.RequestID != "" && cmd.Personal.identity() != "" {
+			cmd.ConversationID = NameUUID("init\x00" + cmd.Channel + "\x00" + cmd.Personal.identity() + "\x00" + cmd.RequestID)
+		} else {
+			cmd.ConversationID = s.newID()
+		}
 	}
 	if cmd.CustomerID == "" {
 		cmd.CustomerID = s.newID()
 	}
 	res, err := s.Execute(ctx, cmd.ConversationID, cmd, meta)
+	var again *AlreadyStartedError
+	if errors.As(err, &again) {
+		return again.Started, nil
+	}
 	if err != nil {
 		return ConversationStarted{}, err
 	}

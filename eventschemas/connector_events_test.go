@@ -1,0 +1,26 @@
+package eventschemas_test
+
+import (
+	"testing"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// connectorEvents returns the events a connector's registration and one
+// acknowledged delivery store, encoded as the service encodes them.
+func connectorEvents(tb testing.TB) []domain.EventData {
+	tb.Helper()
+	now := domain.FormatTime(testNow)
+	var out []domain.EventData
+	for _, e := range []domain.Event{
+		domain.ConnectorRegistered{ID: "sms", Name: "SMS gateway", Channel: "sms", Connection: "0b5c3a7f-2d4e-4b9a-861c-2d8f3e5b7a10", Timestamp: now},
+		domain.MessageDelivered{MessageID: richID, ConversationID: convID, Sequence: 5, Channel: "sms", Connector: "sms", Timestamp: now},
+	} {
+		d, err := domain.EncodeEvent(newIDs()(), e, domain.Metadata{CorrelationID: "req-1"})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
