@@ -1,0 +1,113 @@
+package diskstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// SubscribeToStream implements domain.EventStore. It reads from the cache or
+// the log at its own pace, so a slow handler holds up nobody else.
+func (s *Store) SubscribeToStream(ctx context.Context, stream string, from domain.Revision,
+	h domain.Handler, opts domain.SubscribeOptions) error {
+	next := from
+	caughtUp := false
+	for {
+		// Take the wake-up channel before looking, so that a commit landing
+		// between the look and the wait still wakes us.
+		wake := s.notify.waitStream(stream)
+		if err := s.readable(ctx); err != nil {
+			return err
+		}
+		positions, _ := s.idx.streamPositions(stream, next, readChunk)
+		events, err := s.readPositions(ctx, positions)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if err := deliver(ctx, h, e); err != nil {
+				return err
+			}
+			next = e.Revision + 1
+		}
+		if len(positions) == readChunk {
+			continue
+		}
+		if !caughtUp {
+			caughtUp = true
+			if opts.OnCaughtUp != nil {
+				opts.OnCaughtUp()
+			}
+		}
+		if err := s.wait(ctx, wake); err != nil {
+			return err
+		}
+	}
+}
+
+// SubscribeToAll implements domain.EventStore.
+func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter domain.Filter,
+	h domain.Handler, opts domain.SubscribeOptions) error {
+	next := max(from, 1)
+	if from == domain.End {
+		next = s.idx.last() + 1
+	}
+	caughtUp := false
+	for {
+		wake := s.notify.waitAll()
+		if err := s.readable(ctx); err != nil {
+			return err
+		}
+		last := s.idx.last()
+		for next <= last {
+			// A narrow filter may skip many chunks without calling h.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n := int(min(last-next+1, readChunk))
+			events, err := s.readRange(next, n)
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				if isSystem(e) || !strings.HasPrefix(e.Stream, filter.StreamPrefix) {
+					continue
+				}
+				if err := deliver(ctx, h, e); err != nil {
+					return err
+				}
+			}
+			next += domain.Position(n)
+		}
+		if !caughtUp {
+			caughtUp = true
+			if opts.OnCaughtUp != nil {
+				opts.OnCaughtUp()
+			}
+		}
+		if err := s.wait(ctx, wake); err != nil {
+			return err
+		}
+	}
+}
+
+// deliver hands one event to h unless ctx has ended; the handler's error is
+// returned as is, so callers can match it.
+func deliver(ctx context.Context, h domain.Handler, e domain.RecordedEvent) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return h(ctx, e)
+}
+
+func (s *Store) wait(ctx context.Context, wake <-chan struct{}) error {
+	select {
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return errClosed
+	}
+}

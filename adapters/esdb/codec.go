@@ -1,0 +1,103 @@
+package esdb
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// wireMetadata is the JSON stored as an event's custom metadata. The
+// correlation and causation ids use EventStoreDB's own keys, so that its
+// projections ($by_correlation_id) and UI understand them.
+type wireMetadata struct {
+	CorrelationID string `json:"$correlationId,omitempty"`
+	CausationID   string `json:"$causationId,omitempty"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Connection    string `json:"connection,omitempty"`
+}
+
+func encodeMetadata(m domain.Metadata) ([]byte, error) {
+	return json.Marshal(wireMetadata{
+		CorrelationID: m.CorrelationID,
+		CausationID:   m.CausationID,
+		SchemaVersion: m.SchemaVersion,
+		Connection:    m.Connection,
+	})
+}
+
+// decodeMetadata is lenient: events written by other tools may carry other
+// or no metadata, and that must not make the stream unreadable.
+func decodeMetadata(b []byte) domain.Metadata {
+	var w wireMetadata
+	if len(b) == 0 || json.Unmarshal(b, &w) != nil {
+		return domain.Metadata{}
+	}
+	return domain.Metadata{
+		CorrelationID: w.CorrelationID,
+		CausationID:   w.CausationID,
+		SchemaVersion: w.SchemaVersion,
+		Connection:    w.Connection,
+	}
+}
+
+// toEventData validates and converts events for the client. Ids must be
+// UUIDs: EventStoreDB keys idempotency on them, and a missing id would be
+// replaced by a random one, silently breaking retries.
+func toEventData(events []domain.EventData) ([]esdb.EventData, error) {
+	out := make([]esdb.EventData, len(events))
+	for i, e := range events {
+		id, err := uuid.Parse(e.ID)
+		if err != nil || id == uuid.Nil {
+			return nil, domain.FieldError(domain.CodeInvalid, "id", "event id %q is not a UUID", e.ID)
+		}
+		if e.Type == "" {
+			return nil, domain.FieldError(domain.CodeInvalid, "type", "event %s has no type", e.ID)
+		}
+		meta, err := encodeMetadata(e.Metadata)
+		if err != nil {
+			return nil, &domain.Error{Code: domain.CodeInvalid, Message: "unencodable metadata", Err: err}
+		}
+		data := e.Data
+		if data == nil {
+			data = []byte{}
+		}
+		out[i] = esdb.EventData{
+			EventID:     id,
+			EventType:   e.Type,
+			ContentType: esdb.ContentTypeJson,
+			Data:        data,
+			Metadata:    meta,
+		}
+	}
+	return out, nil
+}
+
+// fromResolved converts a read or delivered event.
+func fromResolved(re *esdb.ResolvedEvent) domain.RecordedEvent {
+	e := re.Event
+	pos := e.Position.Commit
+	if pos == 0 && re.Commit != nil {
+		pos = *re.Commit
+	}
+	return domain.RecordedEvent{
+		ID:       e.EventID.String(),
+		Stream:   e.StreamID,
+		Type:     e.EventType,
+		Revision: e.EventNumber,
+		Position: pos,
+		Data:     e.Data,
+		Metadata: decodeMetadata(e.UserMetadata),
+		Recorded: e.CreatedDate.UTC(),
+	}
+}
+
+// isSystem tells events that reads and subscriptions of all streams skip:
+// EventStoreDB's own streams ($settings, $$metadata streams, projections'
+// $ce-/$et- streams) and types ($metadata, link events $>).
+func isSystem(e *esdb.RecordedEvent) bool {
+	return strings.HasPrefix(e.StreamID, "$") || strings.HasPrefix(e.EventType, "$")
+}

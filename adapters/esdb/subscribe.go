@@ -1,0 +1,237 @@
+package esdb
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// SubscribeToStream delivers the events of stream from revision from on,
+// then live ones. When the subscription drops (node restart, failover,
+// network) it is opened again after the last revision handled, with capped
+// exponential backoff, and anything already handled is skipped, so the
+// handler sees each revision once and in order.
+func (s *Store) SubscribeToStream(ctx context.Context, stream string, from domain.Revision, h domain.Handler, opts domain.SubscribeOptions) error {
+	next := from // the first revision not handled yet
+	open := func() opener {
+		// EventStoreDB starts subscriptions after the given revision.
+		var start esdb.StreamPosition = esdb.Start{}
+		if next > 0 {
+			start = esdb.Revision(next - 1)
+		}
+		return func(ctx context.Context, c *esdb.Client) (*esdb.Subscription, error) {
+			return c.SubscribeToStream(ctx, stream, esdb.SubscribeToStreamOptions{From: start})
+		}
+	}
+	deliver := func(ctx context.Context, re *esdb.ResolvedEvent) error {
+		e := re.Event
+		if e.EventNumber < next {
+			return nil // already handled before a resubscription
+		}
+		if e.EventNumber > next {
+			// Only truncation ($tb, $maxCount) or a scavenge can do this.
+			s.log.Warn("eventstoredb: revisions missing from the stream", "stream", stream,
+				"expected", next, "got", e.EventNumber)
+		}
+		if err := h(ctx, fromResolved(re)); err != nil {
+			return err
+		}
+		next = e.EventNumber + 1
+		return nil
+	}
+	return s.subscribe(ctx, "subscribe to "+stream, open, deliver, opts)
+}
+
+// SubscribeToAll delivers every non-system event with position >= from
+// whose stream starts with filter.StreamPrefix, then live ones, with the
+// resume guarantees of SubscribeToStream. The prefix is matched on the node
+// (a stream filter; the client's default filter type is the event type).
+func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
+	after, hasAfter, err := s.allStartRetrying(ctx, from)
+	if err != nil {
+		return err
+	}
+	f := &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Regex: "^[^$]"}
+	if filter.StreamPrefix != "" {
+		f = &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: []string{filter.StreamPrefix}}
+	}
+	open := func() opener {
+		var start esdb.AllPosition = esdb.Start{}
+		if hasAfter {
+			start = at(after) // exclusive: EventStoreDB starts after it
+		}
+		return func(ctx context.Context, c *esdb.Client) (*esdb.Subscription, error) {
+			return c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start, Filter: f})
+		}
+	}
+	deliver := func(ctx context.Context, re *esdb.ResolvedEvent) error {
+		p := position(re)
+		if hasAfter && p <= after {
+			return nil // already handled before a resubscription
+		}
+		// Every event position is a valid place to resume from, even one
+		// not handed to h.
+		after, hasAfter = p, true
+		if p < from || isSystem(re.Event) || !strings.HasPrefix(re.Event.StreamID, filter.StreamPrefix) {
+			return nil
+		}
+		return h(ctx, fromResolved(re))
+	}
+	return s.subscribe(ctx, "subscribe to $all", open, deliver, opts)
+}
+
+// allStartRetrying runs allStart until it works, waiting out outages as a
+// dropped subscription does.
+func (s *Store) allStartRetrying(ctx context.Context, from domain.Position) (domain.Position, bool, error) {
+	wait := backoff{min: s.opt.backoffMin, max: s.opt.backoffMax, cur: s.opt.backoffMin}
+	for {
+		after, ok, err := s.allStart(ctx, from)
+		switch {
+		case ctx.Err() != nil:
+			return 0, false, ctx.Err()
+		case err == nil || !errors.Is(err, domain.ErrUnavailable) || s.isClosed():
+			return after, ok, err
+		}
+		s.log.Warn("eventstoredb: cannot find where to subscribe to $all; retrying", "err", err, "in", wait.cur)
+		if err := wait.sleep(ctx); err != nil {
+			return 0, false, err
+		}
+	}
+}
+
+// allStart finds where to subscribe so that the first event delivered is
+// the first one at or after from. EventStoreDB subscribes after a position
+// and refuses positions inside a record, so from itself (an event's
+// position, or one past it) cannot always be used: the event before from,
+// or from-1, can.
+func (s *Store) allStart(ctx context.Context, from domain.Position) (after domain.Position, ok bool, err error) {
+	if from == 0 {
+		return 0, false, nil
+	}
+	prev, err := call(ctx, s, func(ctx context.Context, c *esdb.Client) ([]*esdb.ResolvedEvent, error) {
+		rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: at(from), Direction: esdb.Backwards}, 1)
+		if err != nil {
+			return nil, err
+		}
+		return drain(rs)
+	})
+	if err == nil {
+		if len(prev) == 0 {
+			return 0, false, nil // nothing before from: start at the beginning
+		}
+		return position(prev[0]), true, nil
+	}
+	if !isInvalidPosition(err) {
+		return 0, false, mapError(ctx, "subscribe to $all", err)
+	}
+	if _, err := s.readAllPage(ctx, at(from-1), 1); err != nil {
+		if isInvalidPosition(err) {
+			return 0, false, domain.FieldError(domain.CodeInvalid, "from", "position %d is not an event position", from)
+		}
+		return 0, false, mapError(ctx, "subscribe to $all", err)
+	}
+	return from - 1, true, nil
+}
+
+// opener opens a subscription at a start fixed when it was made: it may
+// outlive the attempt that made it (see call), so it must not read state the
+// delivery loop goes on changing.
+type opener func(context.Context, *esdb.Client) (*esdb.Subscription, error)
+
+// subscribe runs a subscription until ctx ends or the handler fails,
+// opening it again (from where open says) whenever it drops for a reason
+// worth retrying.
+func (s *Store) subscribe(ctx context.Context, op string, open func() opener,
+	deliver func(context.Context, *esdb.ResolvedEvent) error,
+	opts domain.SubscribeOptions) error {
+	wait := backoff{min: s.opt.backoffMin, max: s.opt.backoffMax, cur: s.opt.backoffMin}
+	for {
+		sub, err := call(ctx, s, open())
+		if err == nil {
+			err = s.consume(ctx, sub, deliver, opts, &wait)
+			_ = sub.Close()
+			var he handlerError
+			if errors.As(err, &he) {
+				return he.err
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, errClosed) || s.isClosed() {
+			return errClosed
+		}
+		if !retryable(err) {
+			return mapError(ctx, op, err)
+		}
+		s.log.Warn("eventstoredb: subscription dropped; resubscribing", "op", op, "err", err, "in", wait.cur)
+		if err := wait.sleep(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// handlerError marks an error that came from the handler, not the store.
+type handlerError struct{ err error }
+
+func (e handlerError) Error() string { return e.err.Error() }
+
+// consume handles one subscription until it drops; it returns why.
+func (s *Store) consume(ctx context.Context, sub *esdb.Subscription,
+	deliver func(context.Context, *esdb.ResolvedEvent) error, opts domain.SubscribeOptions, wait *backoff) error {
+	for {
+		msg := sub.Recv()
+		switch {
+		case msg.EventAppeared != nil:
+			if err := deliver(ctx, msg.EventAppeared); err != nil {
+				return handlerError{err}
+			}
+			wait.reset()
+		case msg.CaughtUp != nil:
+			wait.reset()
+			if opts.OnCaughtUp != nil {
+				opts.OnCaughtUp()
+			}
+		case msg.SubscriptionDropped != nil:
+			return msg.SubscriptionDropped.Error
+		}
+		// Checkpoints are ignored: resuming from the last event seen is
+		// always safe, while 24.10 can send a checkpoint of 2^64-1.
+	}
+}
+
+func (s *Store) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// backoff doubles the wait between attempts up to max, with jitter so that
+// many subscribers do not come back in lockstep after an outage.
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func (b *backoff) reset() { b.cur = b.min }
+
+func (b *backoff) sleep(ctx context.Context) error {
+	if b.cur < b.min {
+		b.cur = b.min
+	}
+	d := b.cur/2 + rand.N(b.cur/2+1)
+	b.cur = min(2*b.cur, b.max)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

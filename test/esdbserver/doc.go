@@ -1,0 +1,19 @@
+// Package esdbserver is an in-memory server that speaks the EventStoreDB
+// gRPC wire protocol (the Streams service subset used by
+// EventStore-Client-Go v4), so that code written against the official
+// client can be tested without an EventStoreDB node.
+//
+// It mirrors what an EventStoreDB 24.10 node answers where the client can
+// observe it: appends with expected revisions and the server's idempotency
+// rules, wrong-expected-version as a response rather than a status, reads of
+// a stream and of $all (forwards and backwards), catch-up subscriptions to a
+// stream and to $all with server-side filters and checkpoints, event
+// encoding (ticks-based "created", both positions, commit position on every
+// read event) and log positions that are byte-offset-like: strictly
+// increasing, never zero and not contiguous. Reading $all from a position
+// that is not a record boundary fails with InvalidArgument, as on a real node.
+//
+// It is test code: storage is in memory, there is no authentication, no TLS,
+// no clustering, no deletes, no link resolution and no persistent
+// subscriptions.
+package esdbserver
