@@ -9,10 +9,6 @@ import (
 	"time"
 )
 
-// maxAppendAttempts bounds the reload-and-retry loop when other writers (other
-// Parley nodes sharing the store) append to the same conversation at once.
-const maxAppendAttempts = 8
-
 // ServiceConfig wires a Service to the outside world.
 type ServiceConfig struct {
 	Store EventStore
@@ -156,6 +152,9 @@ func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Meta
 		res, err := s.append(ctx, c, events, meta)
 		var wev *WrongExpectedVersionError
 		if errors.As(err, &wev) && attempt < maxAppendAttempts {
+			if err := sleep(ctx, retryDelay(attempt)); err != nil {
+				return Result{}, err
+			}
 			if _, err := s.catchUp(ctx, c); err != nil {
 				return Result{}, err
 			}

@@ -94,6 +94,12 @@ type EventData struct {
 	Type     string
 	Data     []byte // JSON
 	Metadata Metadata
+	// Recorded, when not zero, is the time the event was first recorded by
+	// another store: only a copy of history (parley migrate) sets it, so
+	// that a migrated event keeps its original time. The store then reports
+	// it as the event's Recorded instead of its own commit time. Zero, as
+	// every command leaves it, means "now".
+	Recorded time.Time
 }
 
 // RecordedEvent is an event as the store holds it.
@@ -105,7 +111,8 @@ type RecordedEvent struct {
 	Position Position
 	Data     []byte
 	Metadata Metadata
-	// Recorded is when the store committed the event (UTC).
+	// Recorded is when the store committed the event (UTC), or, for an
+	// event appended with EventData.Recorded, that time.
 	Recorded time.Time
 }
 
@@ -138,6 +145,12 @@ type SubscribeOptions struct {
 
 // EventStore is the port every event store adapter implements. The contract
 // suite in test/storecontract pins down the behaviour described here.
+//
+// The from of ReadAll and SubscribeToAll must be 0, a Position the store
+// returned, or one more than such a position (the usual "resume after the
+// last event handled"), or End for a subscription. EventStoreDB refuses
+// any other value, which may point inside one of its log records, with an
+// error of code CodeInvalid.
 type EventStore interface {
 	// Append atomically appends events to the end of stream when expected
 	// holds, and returns the revision and position of the last one. It
@@ -145,7 +158,8 @@ type EventStore interface {
 	// Appending the same event ids again at the point they were first
 	// appended (exact revision or no_stream retry) stores nothing and
 	// returns the original result; so does a retry with Any whose ids are
-	// all found at the end of the stream.
+	// all found at the end of the stream. An append of no events is refused
+	// with CodeInvalid: it would store nothing and has no revision to report.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events []EventData) (AppendResult, error)
 
 	// ReadStream returns up to max events of stream with revision >= from,

@@ -62,6 +62,9 @@ func (s *Store) newRequest(ctx context.Context, stream string, expected domain.E
 			return nil, fmt.Errorf("diskstore: encode metadata: %w", err)
 		}
 		req.evs[i] = reqEvent{id: formatUUID(id), typ: e.Type, meta: e.Metadata, start: len(req.buf), dataLen: len(e.Data)}
+		if !e.Recorded.IsZero() {
+			req.evs[i].stamp, req.evs[i].keepStamp = e.Recorded.UnixNano(), true
+		}
 		req.buf = appendFrame(req.buf, id, stream, e.Type, meta, e.Data)
 		if len(req.buf) > s.opts.MaxAppendBytes {
 			return nil, tooLarge(s.opts.MaxAppendBytes)

@@ -13,7 +13,8 @@ import (
 const readChunk = 256
 
 // ReadStream implements domain.EventStore.
-func (s *Store) ReadStream(ctx context.Context, stream string, from domain.Revision, limit int) ([]domain.RecordedEvent, error) {
+func (s *Store) ReadStream(ctx context.Context, stream string, from domain.Revision,
+	limit int) ([]domain.RecordedEvent, error) {
 	if err := validateMax(limit); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,11 @@ import (
 func (s *Store) SubscribeToStream(ctx context.Context, stream string, from domain.Revision,
 	h domain.Handler, opts domain.SubscribeOptions) error {
 	next := from
+	if from == domain.End {
+		// Events committed after this look are "appended after the
+		// subscription started": the loop below reads from here on.
+		next = s.idx.streamLen(stream)
+	}
 	caughtUp := false
 	for {
 		// Take the wake-up channel before looking, so that a commit landing

@@ -3,6 +3,7 @@ package diskstore
 import (
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/parley-chat/parley/domain"
 )
@@ -23,6 +24,11 @@ func validateAppend(stream string, events []domain.EventData) error {
 		if _, ok := parseUUID(e.ID); !ok {
 			return domain.FieldError(domain.CodeInvalid, fmt.Sprintf("events[%d].id", i),
 				"event id %q is not a UUID in canonical text form", e.ID)
+		}
+		// The log keeps times as Unix nanoseconds, which span 1678 to 2262.
+		if !e.Recorded.IsZero() && !time.Unix(0, e.Recorded.UnixNano()).Equal(e.Recorded) {
+			return domain.FieldError(domain.CodeInvalid, fmt.Sprintf("events[%d].recorded", i),
+				"recorded time %s is outside the years 1678 to 2262", e.Recorded)
 		}
 	}
 	return nil

@@ -33,6 +33,10 @@ type reqEvent struct {
 	meta    domain.Metadata
 	start   int // where the frame starts in buf
 	dataLen int
+	// stamp is the recorded time the caller gave (unix ns), kept instead of
+	// the group's commit time when keepStamp is set.
+	stamp     int64
+	keepStamp bool
 }
 
 type appendResp struct {
@@ -49,8 +53,9 @@ type writerState struct {
 	buf      []byte
 	offs     []int64 // where each written frame starts in buf
 	stamp    int64   // the group's commit time, unix ns
-	// lastCommit is how long the last group took to write and sync.
-	lastCommit time.Duration
+	// commitTime is a moving average of how long a group takes to write
+	// and sync.
+	commitTime time.Duration
 	reqs       []*appendReq
 	// pending holds what this group adds to each stream, so that appends
 	// later in the group see the effect of earlier ones before commit.
@@ -63,70 +68,6 @@ type pendingStream struct {
 	base      uint64 // committed events when the group started
 	ids       []string
 	positions []domain.Position
-}
-
-// run is the writer goroutine. Whatever queues up while one group is being
-// synced becomes the next group, so the number of fdatasyncs adapts to the
-// load: one per append when idle, one per many under concurrency.
-func (s *Store) run() {
-	defer close(s.writerDone)
-	w := &s.w
-	target := 1
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for req := range s.reqs {
-		s.prepare(req)
-		s.fill(target, timer)
-		// Aim for the last group's size, decaying so that a drop in load
-		// stops costing waits within a few groups.
-		target = max(len(w.reqs), target-target/8)
-		start := time.Now()
-		s.commit()
-		w.lastCommit = time.Since(start)
-	}
-}
-
-// fill adds queued appends to the group. When fewer are queued than the
-// target, it waits up to half a commit's time for the rest: in a closed loop
-// the writers of the last group are on their way back, and a short wait is
-// cheaper than one more fdatasync. With a single writer the target is 1 and
-// nobody waits.
-func (s *Store) fill(target int, timer *time.Timer) {
-	w := &s.w
-	if !s.drain() || len(w.reqs) >= target {
-		return
-	}
-	timer.Reset(w.lastCommit / 2)
-	defer timer.Stop()
-	for len(w.reqs) < target && len(w.buf) < s.opts.MaxGroupBytes {
-		select {
-		case r, ok := <-s.reqs:
-			if !ok {
-				return
-			}
-			s.prepare(r)
-		case <-timer.C:
-			return
-		}
-	}
-	s.drain()
-}
-
-// drain adds the appends already queued, up to the group size limit. It
-// reports whether the group may take more.
-func (s *Store) drain() bool {
-	for len(s.w.buf) < s.opts.MaxGroupBytes {
-		select {
-		case r, ok := <-s.reqs:
-			if !ok {
-				return false
-			}
-			s.prepare(r)
-		default:
-			return true
-		}
-	}
-	return false
 }
 
 // prepare decides one append against the committed state plus the group so
@@ -162,10 +103,14 @@ func (s *Store) prepare(req *appendReq) {
 		if i == len(req.evs)-1 {
 			flags = flagCommit
 		}
-		seal(w.buf[off:], flags, w.nextPos, rev, w.stamp)
+		stamp := w.stamp
+		if req.evs[i].keepStamp {
+			stamp = req.evs[i].stamp
+		}
+		seal(w.buf[off:], flags, w.nextPos, rev, stamp)
 		ps.ids = append(ps.ids, req.evs[i].id)
 		ps.positions = append(ps.positions, w.nextPos)
-		w.written = append(w.written, req.recorded(i, rev, w.nextPos, w.stamp))
+		w.written = append(w.written, req.recorded(i, rev, w.nextPos, stamp))
 		w.streams = append(w.streams, req.stream)
 		w.nextPos++
 		rev++
@@ -236,7 +181,7 @@ func (s *Store) writeSynced(b []byte) error {
 	if end := w.end + int64(len(b)); end > w.allocEnd {
 		// Zeros written ahead (and synced with this group) spare the next
 		// groups' fdatasyncs a journal commit for the file's new size and
-		// blocks; on this machine kind that is about a fifth of their cost.
+		// blocks: about a fifth of their cost on ext4 (see ADR 0002).
 		if _, err := s.log.WriteAt(make([]byte, preallocBytes), end); err != nil {
 			return fmt.Errorf("preallocate: %w", err)
 		}

@@ -3,6 +3,7 @@ package esdb
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
@@ -18,30 +19,44 @@ type wireMetadata struct {
 	CausationID   string `json:"$causationId,omitempty"`
 	SchemaVersion int    `json:"schemaVersion"`
 	Connection    string `json:"connection,omitempty"`
+	// RecordedAt is the original recorded time of a migrated event
+	// (RFC 3339, UTC). EventStoreDB stamps "created" itself and cannot be
+	// told otherwise, so the original time travels here (ADR 7).
+	RecordedAt string `json:"recordedAt,omitempty"`
 }
 
-func encodeMetadata(m domain.Metadata) ([]byte, error) {
-	return json.Marshal(wireMetadata{
+func encodeMetadata(m domain.Metadata, recorded time.Time) ([]byte, error) {
+	w := wireMetadata{
 		CorrelationID: m.CorrelationID,
 		CausationID:   m.CausationID,
 		SchemaVersion: m.SchemaVersion,
 		Connection:    m.Connection,
-	})
+	}
+	if !recorded.IsZero() {
+		w.RecordedAt = recorded.UTC().Format(time.RFC3339Nano)
+	}
+	return json.Marshal(w)
 }
 
 // decodeMetadata is lenient: events written by other tools may carry other
-// or no metadata, and that must not make the stream unreadable.
-func decodeMetadata(b []byte) domain.Metadata {
+// or no metadata, and that must not make the stream unreadable. recorded is
+// the original time of a migrated event, zero for any other.
+func decodeMetadata(b []byte) (m domain.Metadata, recorded time.Time) {
 	var w wireMetadata
 	if len(b) == 0 || json.Unmarshal(b, &w) != nil {
-		return domain.Metadata{}
+		return domain.Metadata{}, time.Time{}
+	}
+	if w.RecordedAt != "" {
+		if t, err := time.Parse(time.RFC3339Nano, w.RecordedAt); err == nil {
+			recorded = t.UTC()
+		}
 	}
 	return domain.Metadata{
 		CorrelationID: w.CorrelationID,
 		CausationID:   w.CausationID,
 		SchemaVersion: w.SchemaVersion,
 		Connection:    w.Connection,
-	}
+	}, recorded
 }
 
 // toEventData validates and converts events for the client. Ids must be
@@ -57,7 +72,7 @@ func toEventData(events []domain.EventData) ([]esdb.EventData, error) {
 		if e.Type == "" {
 			return nil, domain.FieldError(domain.CodeInvalid, "type", "event %s has no type", e.ID)
 		}
-		meta, err := encodeMetadata(e.Metadata)
+		meta, err := encodeMetadata(e.Metadata, e.Recorded)
 		if err != nil {
 			return nil, &domain.Error{Code: domain.CodeInvalid, Message: "unencodable metadata", Err: err}
 		}
@@ -83,6 +98,10 @@ func fromResolved(re *esdb.ResolvedEvent) domain.RecordedEvent {
 	if pos == 0 && re.Commit != nil {
 		pos = *re.Commit
 	}
+	meta, recorded := decodeMetadata(e.UserMetadata)
+	if recorded.IsZero() {
+		recorded = e.CreatedDate.UTC()
+	}
 	return domain.RecordedEvent{
 		ID:       e.EventID.String(),
 		Stream:   e.StreamID,
@@ -90,8 +109,8 @@ func fromResolved(re *esdb.ResolvedEvent) domain.RecordedEvent {
 		Revision: e.EventNumber,
 		Position: pos,
 		Data:     e.Data,
-		Metadata: decodeMetadata(e.UserMetadata),
-		Recorded: e.CreatedDate.UTC(),
+		Metadata: meta,
+		Recorded: recorded,
 	}
 }
 

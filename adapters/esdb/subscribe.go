@@ -19,6 +19,23 @@ import (
 // handler sees each revision once and in order.
 func (s *Store) SubscribeToStream(ctx context.Context, stream string, from domain.Revision, h domain.Handler, opts domain.SubscribeOptions) error {
 	next := from // the first revision not handled yet
+	if from == domain.End {
+		// Resolved once: a resubscription continues after what was handled.
+		last, err := retrying(ctx, s, "find the end of "+stream, func(ctx context.Context) ([]domain.RecordedEvent, error) {
+			evs, err := s.readStream(ctx, stream, esdb.ReadStreamOptions{From: esdb.End{}, Direction: esdb.Backwards}, 1)
+			if errors.Is(err, domain.ErrStreamNotFound) {
+				return nil, nil
+			}
+			return evs, err
+		})
+		if err != nil {
+			return err
+		}
+		next = 0
+		if len(last) > 0 {
+			next = last[0].Revision + 1
+		}
+	}
 	open := func() opener {
 		// EventStoreDB starts subscriptions after the given revision.
 		var start esdb.StreamPosition = esdb.Start{}
@@ -70,6 +87,10 @@ func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter
 			return c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start, Filter: f})
 		}
 	}
+	lowest := from
+	if from == domain.End {
+		lowest = 0 // allStart resolved End to the current last position
+	}
 	deliver := func(ctx context.Context, re *esdb.ResolvedEvent) error {
 		p := position(re)
 		if hasAfter && p <= after {
@@ -78,7 +99,7 @@ func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter
 		// Every event position is a valid place to resume from, even one
 		// not handed to h.
 		after, hasAfter = p, true
-		if p < from || isSystem(re.Event) || !strings.HasPrefix(re.Event.StreamID, filter.StreamPrefix) {
+		if p < lowest || isSystem(re.Event) || !strings.HasPrefix(re.Event.StreamID, filter.StreamPrefix) {
 			return nil
 		}
 		return h(ctx, fromResolved(re))
@@ -89,18 +110,32 @@ func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter
 // allStartRetrying runs allStart until it works, waiting out outages as a
 // dropped subscription does.
 func (s *Store) allStartRetrying(ctx context.Context, from domain.Position) (domain.Position, bool, error) {
+	type start struct {
+		after domain.Position
+		ok    bool
+	}
+	st, err := retrying(ctx, s, "find where to subscribe to $all", func(ctx context.Context) (start, error) {
+		after, ok, err := s.allStart(ctx, from)
+		return start{after, ok}, err
+	})
+	return st.after, st.ok, err
+}
+
+// retrying runs f until it works, waiting out outages as a dropped
+// subscription does; other errors end it.
+func retrying[T any](ctx context.Context, s *Store, what string, f func(context.Context) (T, error)) (T, error) {
 	wait := backoff{min: s.opt.backoffMin, max: s.opt.backoffMax, cur: s.opt.backoffMin}
 	for {
-		after, ok, err := s.allStart(ctx, from)
+		v, err := f(ctx)
 		switch {
 		case ctx.Err() != nil:
-			return 0, false, ctx.Err()
+			return v, ctx.Err()
 		case err == nil || !errors.Is(err, domain.ErrUnavailable) || s.isClosed():
-			return after, ok, err
+			return v, err
 		}
-		s.log.Warn("eventstoredb: cannot find where to subscribe to $all; retrying", "err", err, "in", wait.cur)
+		s.log.Warn("eventstoredb: cannot "+what+"; retrying", "err", err, "in", wait.cur)
 		if err := wait.sleep(ctx); err != nil {
-			return 0, false, err
+			return v, err
 		}
 	}
 }
@@ -113,6 +148,22 @@ func (s *Store) allStartRetrying(ctx context.Context, from domain.Position) (dom
 func (s *Store) allStart(ctx context.Context, from domain.Position) (after domain.Position, ok bool, err error) {
 	if from == 0 {
 		return 0, false, nil
+	}
+	if from == domain.End {
+		last, err := call(ctx, s, func(ctx context.Context, c *esdb.Client) ([]*esdb.ResolvedEvent, error) {
+			rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: esdb.End{}, Direction: esdb.Backwards}, 1)
+			if err != nil {
+				return nil, err
+			}
+			return drain(rs)
+		})
+		if err != nil {
+			return 0, false, mapError(ctx, "find the end of $all", err)
+		}
+		if len(last) == 0 {
+			return 0, false, nil // an empty store: everything is new
+		}
+		return position(last[0]), true, nil
 	}
 	prev, err := call(ctx, s, func(ctx context.Context, c *esdb.Client) ([]*esdb.ResolvedEvent, error) {
 		rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: at(from), Direction: esdb.Backwards}, 1)

@@ -82,7 +82,8 @@ func mustAppend(t *testing.T, s domain.EventStore, stream string, expected domai
 	return res
 }
 
-func mustReadStream(t *testing.T, s domain.EventStore, stream string, from domain.Revision, max int) []domain.RecordedEvent {
+func mustReadStream(t *testing.T, s domain.EventStore, stream string, from domain.Revision,
+	max int) []domain.RecordedEvent {
 	t.Helper()
 	evs, err := s.ReadStream(testContext(t), stream, from, max)
 	if err != nil {

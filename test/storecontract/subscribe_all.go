@@ -14,6 +14,7 @@ var allSubscriptionCases = []testCase{
 	{"from is inclusive", testAllFromInclusive},
 	{"appends while catching up arrive once, in order", testAllAppendsDuringCatchUp},
 	{"skips system streams and types", testAllSkipsSystem},
+	{"from End delivers only later events", testAllFromEnd},
 }
 
 // prefixed appends one event to each of the streams in turn and returns the
@@ -85,7 +86,8 @@ func testAllAppendsDuringCatchUp(t *testing.T, e env) {
 
 	first, release := make(chan struct{}), make(chan struct{})
 	held := false
-	sub := subscribeAll(t, s, 0, domain.Filter{StreamPrefix: prefix}, func(ctx context.Context, _ domain.RecordedEvent) error {
+	filter := domain.Filter{StreamPrefix: prefix}
+	sub := subscribeAll(t, s, 0, filter, func(ctx context.Context, _ domain.RecordedEvent) error {
 		if held {
 			return nil
 		}
@@ -150,4 +152,16 @@ func testAllSkipsSystem(t *testing.T, e env) {
 	mustAppend(t, s, "$"+streamName("conversation"), domain.NoStream(), newEvents(1))
 	mustAppend(t, s, stream, domain.Exact(1), visible[1:])
 	sub.expect(t, ids(visible[1:]))
+}
+
+func testAllFromEnd(t *testing.T, e env) {
+	s := e.open(t)
+	stream := streamName("conversation-end")
+	mustAppend(t, s, stream, domain.NoStream(), newEvents(3))
+	sub := subscribeAll(t, s, domain.End, domain.Filter{}, nil)
+	sub.caughtUp(t)
+	later := newEvents(2)
+	mustAppend(t, s, stream, domain.Exact(2), later[:1])
+	mustAppend(t, s, streamName("conversation-other"), domain.NoStream(), later[1:])
+	sub.expect(t, ids(later))
 }

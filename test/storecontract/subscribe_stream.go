@@ -15,6 +15,7 @@ var streamSubscriptionCases = []testCase{
 	{"from past the end waits for it", testStreamFromPastEnd},
 	{"missing stream is waited for", testStreamMissing},
 	{"appends while catching up arrive once, in order", testStreamAppendsDuringCatchUp},
+	{"from End delivers only later events", testStreamFromEnd},
 }
 
 func testStreamCatchUpThenLive(t *testing.T, e env) {
@@ -137,6 +138,23 @@ func testStreamAppendsDuringCatchUp(t *testing.T, e env) {
 		sub.caughtUp(t)
 	}
 	sub.expect(t, ids(sentinel))
+}
+
+func testStreamFromEnd(t *testing.T, e env) {
+	s := e.open(t)
+	stream := streamName("conversation-end")
+	mustAppend(t, s, stream, domain.NoStream(), newEvents(3))
+	sub := subscribeStream(t, s, stream, domain.End, nil)
+	sub.caughtUp(t)
+	later := newEvents(2)
+	mustAppend(t, s, stream, domain.Exact(2), later)
+	got := sub.expect(t, ids(later))
+	if got[0].Revision != 3 {
+		t.Errorf("first delivered revision = %d, want 3", got[0].Revision)
+	}
+
+	missing := subscribeStream(t, s, streamName("conversation-none"), domain.End, nil)
+	missing.caughtUp(t)
 }
 
 func waitSignal(t *testing.T, ch <-chan struct{}, what string) {

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Factory, f Features) {
 		{"SubscribeToAll", allSubscriptionCases},
 		{"Subscription", subscriptionCases},
 		{"Durability", durabilityCases},
+		{"History", historyCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
