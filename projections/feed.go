@@ -9,18 +9,17 @@ import (
 	"github.com/parley-chat/parley/domain"
 )
 
-// RunFeed keeps one live subscription to every conversation stream and hands
-// each event, in order, to every consumer. It starts at the end of the store,
-// since each consumer reads the history it needs on demand; if the
-// subscription fails, it resumes after the last event it handled, with
-// backoff. ready is called each time the subscription is live. A consumer's
-// error is logged and does not stop the feed: one conversation's trouble must
-// not stall every other. RunFeed returns when ctx ends.
-func RunFeed(ctx context.Context, store domain.EventStore, logger *slog.Logger, ready func(), consumers ...domain.Handler) error {
-	from := domain.End
+// RunFeed keeps one subscription to all streams, from position from (0 for
+// the whole history, domain.End for new events only), and hands each event,
+// in order, to every consumer. If the subscription fails, it resumes after
+// the last event it handled, with backoff. ready is called each time the
+// subscription has caught up. A consumer's error is logged and does not stop
+// the feed: one conversation's trouble must not stall every other. RunFeed
+// returns when ctx ends.
+func RunFeed(ctx context.Context, store domain.EventStore, from domain.Position, logger *slog.Logger, ready func(), consumers ...domain.Handler) error {
 	backoff := 50 * time.Millisecond
 	for {
-		err := store.SubscribeToAll(ctx, from, domain.Filter{StreamPrefix: domain.StreamPrefix},
+		err := store.SubscribeToAll(ctx, from, domain.Filter{},
 			func(ctx context.Context, rec domain.RecordedEvent) error {
 				for _, consume := range consumers {
 					if err := consume(ctx, rec); err != nil {

@@ -13,9 +13,16 @@ import (
 )
 
 func (s *Server) getConversation(c echo.Context) error {
+	p := principalOf(c)
+	if err := p.CanRead(c.Param("id")); err != nil {
+		return err
+	}
 	info, err := s.infos.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
+	}
+	if p.Role == domain.RoleCustomer {
+		info = info.For(p.ParticipantID, domain.RoleCustomer, -1)
 	}
 	return c.JSON(http.StatusOK, info)
 }
@@ -45,6 +52,9 @@ const (
 )
 
 func (s *Server) getEvents(c echo.Context) error {
+	if err := principalOf(c).CanAudit(); err != nil {
+		return err
+	}
 	id := c.Param("id")
 	from, err := queryUint(c, "from", 0)
 	if err != nil {

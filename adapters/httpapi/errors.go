@@ -18,6 +18,10 @@ var statusOf = map[domain.Code]int{
 	domain.CodeUnknownEvent:      http.StatusBadRequest,
 	domain.CodeNotFound:          http.StatusNotFound,
 	domain.CodeStreamNotFound:    http.StatusNotFound,
+	domain.CodeChannelNotFound:   http.StatusNotFound,
+	domain.CodeMessageNotFound:   http.StatusNotFound,
+	domain.CodeOngoing:           http.StatusNotFound,
+	domain.CodeNoEmail:           http.StatusUnprocessableEntity,
 	domain.CodeEnded:             http.StatusConflict,
 	domain.CodeConflict:          http.StatusConflict,
 	domain.CodeWrongExpectedRev:  http.StatusConflict,
@@ -27,6 +31,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeUnauthenticated:   http.StatusUnauthorized,
 	domain.CodeTooLarge:          http.StatusRequestEntityTooLarge,
 	domain.CodeRateLimited:       http.StatusTooManyRequests,
+	domain.CodeLimitExceeded:     http.StatusTooManyRequests,
 	domain.CodeUnavailable:       http.StatusServiceUnavailable,
 	domain.CodeInternal:          http.StatusInternalServerError,
 }

@@ -27,6 +27,9 @@ type initResponse struct {
 	Participant    domain.Participant `json:"participant"`
 	RequestID      string             `json:"requestId,omitempty"`
 	Timestamp      string             `json:"timestamp"`
+	// Token lets the customer join this conversation, and only it; absent
+	// when authentication is off.
+	Token string `json:"token,omitempty"`
 }
 
 func (s *Server) initConversation(c echo.Context) error {
@@ -58,11 +61,16 @@ func (s *Server) initConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	token, err := s.cfg.Credentials.IssueCustomerToken(started.ConversationID, started.Customer.ParticipantID)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, initResponse{
 		ConversationID: started.ConversationID,
 		Participant:    domain.Participant{ID: started.Customer.ParticipantID, Name: started.Customer.Personal.DisplayName()},
 		RequestID:      started.RequestID,
 		Timestamp:      started.Timestamp,
+		Token:          token,
 	})
 }
 
@@ -98,7 +106,14 @@ func decodeInit(r *http.Request) (map[string]string, error) {
 		if len(str) > 1000 {
 			return nil, domain.FieldError(domain.CodeInvalid, name, "%s is longer than 1000 bytes", name)
 		}
-		out[name] = strings.TrimSpace(str)
+		str = strings.TrimSpace(str)
+		// Spellings of one field ("email", "EMAIL", "reqestId") arrive in
+		// map order: taking whichever came last would make a retry of the
+		// same body start another conversation.
+		if prev, dup := out[name]; dup && prev != str {
+			return nil, domain.FieldError(domain.CodeInvalid, name, "%s is given twice, with different values", name)
+		}
+		out[name] = str
 	}
 	return out, nil
 }

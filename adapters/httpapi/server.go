@@ -22,6 +22,24 @@ type Config struct {
 	MaxBodyBytes int64
 	// KnownChannel reports whether a channel may start conversations.
 	KnownChannel func(name string) bool
+	// Transcripts, when set, serves the transcript routes (transcripts.go).
+	Transcripts *TranscriptConfig
+	// Credentials checks bearer credentials and issues customer tokens; nil
+	// means domain.OpenAccess (authentication off).
+	Credentials domain.Credentials
+	// InitsPerMinute and InitBurst bound the conversations one client IP
+	// may start.
+	InitsPerMinute int
+	InitBurst      int
+	// AllowedOrigins lists the origins browsers may call the API from
+	// (CORS); "*" allows any, empty allows none but the server's own.
+	AllowedOrigins []string
+	// TrustProxy takes the client IP from X-Forwarded-For, for servers
+	// behind a reverse proxy; otherwise the connection's address is used.
+	TrustProxy bool
+	// Directory finds customers' active conversations on channels, for
+	// third-party sends.
+	Directory domain.ChannelDirectory
 }
 
 // Server holds the REST routes.
@@ -33,10 +51,21 @@ type Server struct {
 	newID  func() string
 	logger *slog.Logger
 	echo   *echo.Echo
+	inits  *ipLimiter
 }
 
 // DefaultChannels are the channels the document lists; connectors add more.
 var DefaultChannels = []string{"web", "fb", "sms", "twitter"}
+
+// IsDefaultChannel reports whether name is one of DefaultChannels.
+func IsDefaultChannel(name string) bool {
+	for _, c := range DefaultChannels {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
 
 // New returns the REST server; websocket, when set, serves GET /ws.
 func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, store domain.EventStore, newID func() string, logger *slog.Logger, websocket http.Handler) *Server {
@@ -44,26 +73,42 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 		cfg.MaxBodyBytes = 64 << 10
 	}
 	if cfg.KnownChannel == nil {
-		cfg.KnownChannel = func(name string) bool {
-			for _, c := range DefaultChannels {
-				if c == name {
-					return true
-				}
-			}
-			return false
-		}
+		cfg.KnownChannel = IsDefaultChannel
 	}
-	s := &Server{cfg: cfg, svc: svc, infos: infos, store: store, newID: newID, logger: logger}
+	if cfg.Credentials == nil {
+		cfg.Credentials = domain.OpenAccess{}
+	}
+	if cfg.InitsPerMinute <= 0 {
+		cfg.InitsPerMinute = 30
+	}
+	if cfg.InitBurst <= 0 {
+		cfg.InitBurst = 10
+	}
+	s := &Server{cfg: cfg, svc: svc, infos: infos, store: store, newID: newID, logger: logger,
+		inits: newIPLimiter(cfg.InitsPerMinute, cfg.InitBurst)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
+	if len(cfg.AllowedOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins: cfg.AllowedOrigins,
+			AllowHeaders: []string{echo.HeaderContentType, echo.HeaderAuthorization, echo.HeaderXRequestID},
+		}))
+	}
 
-	api := e.Group("/api", middleware.BodyLimit(byteSize(cfg.MaxBodyBytes)))
-	api.POST("/customer/init", s.initConversation)
+	api := e.Group("/api", middleware.BodyLimit(byteSize(cfg.MaxBodyBytes)), s.authenticate)
+	api.POST("/customer/init", s.initConversation, s.limitInits)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/events", s.getEvents)
+	s.routeTranscripts(api)
+	api.POST("/channels/:channel/messages", s.sendToCustomer)
+	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if websocket != nil {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley/domain"
 )
@@ -17,12 +18,24 @@ type client struct {
 	id      string // also stored as the connection of the events it causes
 	hub     *Hub
 	session *melody.Session
+	// principal is who the connection's upgrade credentials prove.
+	principal domain.Principal
+	limiter   *rate.Limiter
 	// pending counts frames queued for writing and not yet written.
 	pending atomic.Int64
 	dropped atomic.Bool
 
 	mu     sync.Mutex
 	joined map[string]*member // by conversation id
+	// channel is set once the connection registered as a channel's connector.
+	channel string
+}
+
+// connectorChannel returns the channel the connection serves, or "".
+func (c *client) connectorChannel() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.channel
 }
 
 // member is a client joined to one conversation as one participant.

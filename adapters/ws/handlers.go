@@ -19,6 +19,9 @@ type joinData struct {
 	// Since is the last sequence the client saw; conversationInfo then holds
 	// only the messages after it.
 	Since *int64 `json:"since"`
+	// Token is a customer token from init, for clients that cannot set
+	// headers on the websocket upgrade (browsers).
+	Token string `json:"token"`
 }
 
 // infoData is the data of conversationInfo.
@@ -48,6 +51,11 @@ type endData struct {
 // never closes the connection.
 func (h *Hub) message(s *melody.Session, raw []byte) {
 	c := clientOf(s)
+	if !c.limiter.Allow() {
+		// Refused before parsing: a flood costs the server as little as it can.
+		c.send(errorFrame(nil, domain.Errorf(domain.CodeRateLimited, "more than %g frames per second; slow down", h.cfg.FramesPerSecond)))
+		return
+	}
 	f, err := decodeFrame(raw)
 	if err != nil {
 		c.send(errorFrame(f.Ack, err))
@@ -64,6 +72,10 @@ func (h *Hub) message(s *melody.Session, raw []byte) {
 		err = h.sendMessage(ctx, c, f, meta)
 	case EventEndConversation:
 		err = h.end(ctx, c, f, meta)
+	case EventRegisterConnector:
+		err = h.registerConnector(ctx, c, f, meta)
+	case EventMessageDelivered:
+		err = h.messageDelivered(ctx, c, f, meta)
 	default:
 		err = domain.FieldError(domain.CodeUnknownEvent, "event", "unknown event %q", f.Event)
 	}
@@ -86,14 +98,26 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 	if c.membership(d.ConversationID) != nil {
 		return domain.FieldError(domain.CodeInvalid, "conversationId", "this connection has joined conversation %s already", d.ConversationID)
 	}
-	res, err := h.svc.Execute(ctx, d.ConversationID, domain.JoinConversation{
-		Participant: domain.Participant{ID: d.ID, Name: d.Name, Role: d.Role},
-	}, meta)
+	principal := c.principal
+	if d.Token != "" {
+		p, err := h.cfg.Credentials.Authenticate(d.Token)
+		if err != nil {
+			return err
+		}
+		principal = p
+	}
+	who, err := principal.CanJoin(d.ConversationID, domain.Participant{ID: d.ID, Name: d.Name, Role: d.Role})
 	if err != nil {
 		return err
 	}
-	who := res.Events[0].Event.(domain.Message).From
-	m := &member{client: c, conv: d.ConversationID, who: who}
+	if n := h.roomSize(d.ConversationID); n >= h.cfg.MaxSocketsPerConversation {
+		return domain.Errorf(domain.CodeLimitExceeded, "conversation %s has %d connections here, the most allowed", d.ConversationID, n)
+	}
+	res, err := h.svc.Execute(ctx, d.ConversationID, domain.JoinConversation{Participant: who}, meta)
+	if err != nil {
+		return err
+	}
+	m := &member{client: c, conv: d.ConversationID, who: res.Events[0].Event.(domain.Message).From}
 	if !c.addMembership(m) {
 		return domain.FieldError(domain.CodeInvalid, "conversationId", "this connection has joined conversation %s already", d.ConversationID)
 	}
@@ -117,6 +141,9 @@ func (h *Hub) sendMessage(ctx context.Context, c *client, f frame, meta domain.M
 		return err
 	}
 	m := c.membership(msg.ConversationID)
+	if m == nil && c.connectorChannel() != "" {
+		return h.sendFromChannel(ctx, c, f, msg, meta)
+	}
 	if m == nil {
 		if msg.ConversationID == "" {
 			return domain.FieldError(domain.CodeInvalid, "conversationId", "conversationId is required")

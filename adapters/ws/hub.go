@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
@@ -35,6 +36,26 @@ type Config struct {
 	OutboundBuffer int
 	// CommandTimeout bounds the handling of one frame.
 	CommandTimeout time.Duration
+	// Credentials checks the bearer credentials of connections and joins;
+	// nil means domain.OpenAccess (authentication off).
+	Credentials domain.Credentials
+	// FramesPerSecond and FrameBurst are the token bucket of each
+	// connection: frames beyond it are refused with rate_limited.
+	FramesPerSecond float64
+	FrameBurst      int
+	// MaxSocketsPerConversation bounds the connections joined to one
+	// conversation on this process.
+	MaxSocketsPerConversation int
+	// AckTimeout is how long a connector has to acknowledge a message
+	// before it is sent again.
+	AckTimeout time.Duration
+	// ConnectorWindow is how many conversations may each have a message in
+	// flight to one connector connection.
+	ConnectorWindow int
+	// AllowedOrigins lists the Origin values a browser may connect from;
+	// "*" allows any. Requests without an Origin (non-browser clients) and
+	// from the server's own host are always allowed.
+	AllowedOrigins []string
 }
 
 func (c *Config) setDefaults() {
@@ -46,6 +67,24 @@ func (c *Config) setDefaults() {
 	}
 	if c.CommandTimeout <= 0 {
 		c.CommandTimeout = 10 * time.Second
+	}
+	if c.Credentials == nil {
+		c.Credentials = domain.OpenAccess{}
+	}
+	if c.FramesPerSecond <= 0 {
+		c.FramesPerSecond = 50
+	}
+	if c.FrameBurst <= 0 {
+		c.FrameBurst = 100
+	}
+	if c.MaxSocketsPerConversation <= 0 {
+		c.MaxSocketsPerConversation = 64
+	}
+	if c.AckTimeout <= 0 {
+		c.AckTimeout = 30 * time.Second
+	}
+	if c.ConnectorWindow <= 0 {
+		c.ConnectorWindow = 100
 	}
 }
 
@@ -59,17 +98,31 @@ type Hub struct {
 	newID  func() string
 	logger *slog.Logger
 	m      *melody.Melody
+	// connectors is the read model of channel connectors; wake wakes the
+	// dispatcher that sends them messages.
+	connectors *projections.Connectors
+	wake       chan struct{}
 
-	mu    sync.Mutex
-	rooms map[string]*room
-	conns sync.WaitGroup // connections whose disconnect handling is not done
+	mu        sync.Mutex
+	rooms     map[string]*room
+	bySession map[string][]*client // connector connections by channel
+	conns     sync.WaitGroup       // connections whose disconnect handling is not done
+	// clients are the open connections, for Close to reach each one;
+	// closing turns away connections that complete their upgrade after.
+	clients map[*client]struct{}
+	closing bool
 }
 
-// New returns a Hub. store is used to fill gaps in live delivery.
-func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, store domain.EventStore, newID func() string, logger *slog.Logger) *Hub {
+// New returns a Hub. store is used to fill gaps in live delivery and to read
+// messages for connectors.
+func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, connectors *projections.Connectors,
+	store domain.EventStore, newID func() string, logger *slog.Logger) *Hub {
 	cfg.setDefaults()
-	h := &Hub{cfg: cfg, svc: svc, infos: infos, store: store, newID: newID, logger: logger, rooms: map[string]*room{}}
+	h := &Hub{cfg: cfg, svc: svc, infos: infos, connectors: connectors, store: store, newID: newID, logger: logger,
+		rooms: map[string]*room{}, bySession: map[string][]*client{}, wake: make(chan struct{}, 1), clients: map[*client]struct{}{}}
+	connectors.OnWork = h.kick
 	m := melody.New()
+	m.Upgrader.CheckOrigin = originChecker(cfg.AllowedOrigins)
 	m.Config.MaxMessageSize = cfg.MaxFrameBytes
 	// Leave melody room beyond our own bound, so a close frame always fits.
 	m.Config.MessageBufferSize = cfg.OutboundBuffer + 8
@@ -77,7 +130,14 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	m.HandleDisconnect(h.disconnect)
 	m.HandleMessage(h.message)
 	m.HandleMessageBinary(func(s *melody.Session, _ []byte) {
-		clientOf(s).send(errorFrame(nil, domain.Errorf(domain.CodeInvalid, "frames must be JSON text frames, not binary")))
+		c := clientOf(s)
+		// Binary frames spend the connection's budget too, or a flood of
+		// them would never be told to slow down.
+		if !c.limiter.Allow() {
+			c.send(errorFrame(nil, domain.Errorf(domain.CodeRateLimited, "more than %g frames per second; slow down", h.cfg.FramesPerSecond)))
+			return
+		}
+		c.send(errorFrame(nil, domain.Errorf(domain.CodeInvalid, "frames must be JSON text frames, not binary")))
 	})
 	m.HandleSentMessage(func(s *melody.Session, _ []byte) { clientOf(s).pending.Add(-1) })
 	m.HandleError(func(s *melody.Session, err error) {
@@ -92,18 +152,46 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 // ServeHTTP upgrades the request to a websocket connection and serves it
 // until it closes.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Credentials on the upgrade request bind the whole connection; without
+	// them, a customer proves itself with the token in joinConversation.
+	principal := domain.Principal{}
+	if header := r.Header.Get("Authorization"); header != "" || h.open() {
+		p, err := h.cfg.Credentials.Authenticate(domain.BearerCredential(header))
+		if err != nil {
+			writeHTTPError(w, http.StatusUnauthorized, err)
+			return
+		}
+		principal = p
+	}
 	h.conns.Add(1)
-	keys := map[string]any{clientKey: &client{id: h.newID(), hub: h, joined: map[string]*member{}}}
-	if err := h.m.HandleRequestWithKeys(w, r, keys); err != nil {
+	c := &client{id: h.newID(), hub: h, principal: principal, joined: map[string]*member{},
+		limiter: rate.NewLimiter(rate.Limit(h.cfg.FramesPerSecond), h.cfg.FrameBurst)}
+	if err := h.m.HandleRequestWithKeys(w, r, map[string]any{clientKey: c}); err != nil {
 		h.conns.Done()
 		h.logger.Debug("websocket upgrade failed", "err", err)
 	}
 }
 
+// goingAway is the close frame of a server shutdown.
+var goingAway = melody.FormatCloseMessage(CloseGoingAway, "server shutting down")
+
 // Close tells every client the server is going away (1001), then waits until
 // each connection's leave is stored, or ctx ends.
 func (h *Hub) Close(ctx context.Context) error {
-	_ = h.m.CloseWithMsg(melody.FormatCloseMessage(CloseGoingAway, "server shutting down"))
+	// Each session is closed on its own rather than with melody's
+	// CloseWithMsg, which stops melody's hub: a connection that ends at that
+	// moment then blocks in melody forever, its leave is never stored, and
+	// Close waits until ctx ends.
+	h.mu.Lock()
+	h.closing = true
+	clients := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		clients = append(clients, c)
+	}
+	h.mu.Unlock()
+	for _, c := range clients {
+		_ = c.session.CloseWithMsg(goingAway)
+	}
 	done := make(chan struct{})
 	go func() { h.conns.Wait(); close(done) }()
 	select {
@@ -114,6 +202,12 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 }
 
+// open reports whether authentication is off.
+func (h *Hub) open() bool {
+	_, ok := h.cfg.Credentials.(domain.OpenAccess)
+	return ok
+}
+
 // Connections returns how many websocket connections are open.
 func (h *Hub) Connections() int { return h.m.Len() }
 
@@ -121,11 +215,24 @@ func (h *Hub) connect(s *melody.Session) {
 	c := clientOf(s)
 	c.session = s
 	h.logger.Debug("websocket connected", "conn", c.id, "remote", s.Request.RemoteAddr)
+	h.mu.Lock()
+	closing := h.closing
+	if !closing {
+		h.clients[c] = struct{}{}
+	}
+	h.mu.Unlock()
+	if closing {
+		_ = s.CloseWithMsg(goingAway)
+	}
 }
 
 func (h *Hub) disconnect(s *melody.Session) {
 	defer h.conns.Done()
 	c := clientOf(s)
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+	h.dropConnector(c)
 	for _, m := range c.leaveAll() {
 		h.leaveRoom(m)
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)

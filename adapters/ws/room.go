@@ -159,6 +159,19 @@ func (h *Hub) relay(from *member, msg domain.Message) {
 	}
 }
 
+// roomSize returns how many connections of this process joined conv.
+func (h *Hub) roomSize(conv string) int {
+	h.mu.Lock()
+	r := h.rooms[conv]
+	h.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.members)
+}
+
 // read returns n events of conversation id from sequence from.
 func (h *Hub) read(ctx context.Context, id string, from, n int64) ([]domain.RecordedEvent, error) {
 	recs, err := h.store.ReadStream(ctx, domain.StreamName(id), domain.Revision(from), int(n))

@@ -1,0 +1,89 @@
+package ws
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// FuzzDecodeFrame feeds arbitrary bytes to the frame decoder, then the data
+// of an accepted frame to the decoder of every data type. Nothing may panic;
+// every refusal is an invalid_request with a message; an accepted frame
+// re-encodes to valid JSON, and so does the error frame of a refused one,
+// since the server echoes the ack into it.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, seed := range []string{
+		`{"event":"joinConversation","ack":"j1","data":{"conversationId":"9b2c0e4a-1d2f-4c3b-8a9e-0f1e2d3c4b5a","id":"5e1f","name":"Ada","since":41,"token":"eyJhbGciOi.x.y"}}`,
+		`{"event":"joinConversation","ack":1,"data":{"conversationId":"c","id":"agent-1","name":"Grace","role":"agent"}}`,
+		`{"event":"sendMessage","ack":"m1","data":{"type":"ChatMessage","text":"Hello Ada","to":[{"id":"p"}],"tag":"whisper"}}`,
+		`{"event":"sendMessage","data":{"id":"5f0c1a7e-8d6b-4c1e-9a3f-2b7d4e6f8a90","type":"ActivityMessage","activityType":"typing","info":{"n":1e400}}}`,
+		`{"event":"sendMessage","data":{"type":"ChatMessage","attachments":[{"contentUrl":"data:,x"}],"from":{"id":"x","role":"supervisor"}}}`,
+		`{"event":"endConversation","ack":-0.5e3,"data":{"conversationId":"c"}}`,
+		`{"event":"dance","data":null}`,
+		`{"event":"sendMessage","data":"text"}`,
+		`{"event":"sendMessage","data":[1,2]}`,
+		`{"event":"sendMessage","data":{"text":5,"to":"all"}}`,
+		`{"event":"joinConversation","data":{"since":"yesterday"}}`,
+		`{"event":"joinConversation","data":{"since":1e30}}`,
+		`{"event":"x","ack":{"nested":true}}`,
+		`{"event":"x","ack":null}`,
+		`{"event":"x","ack":true}`,
+		`{"event":"","ack":"a"}`,
+		`{"event":5}`,
+		`{"ack":"only"}`,
+		`{"event":"x","event":"y","data":{},"data":{"a":1}}`,
+		`{"EVENT":"sendMessage","Data":{"Text":"case"}}`,
+		`{"event":"x","data":{"text":"\ud800 lone surrogate \u0000 nul"}}`,
+		"{\"event\":\"x\",\"data\":{\"text\":\"\xff\xfe invalid utf-8\"}}",
+		`{"event":"x"} trailing`,
+		`{not json`,
+		`[1,2,3]`,
+		`"just a string"`,
+		`null`,
+		``,
+		` `,
+		strings.Repeat("[", 20000) + strings.Repeat("]", 20000),
+		`{"event":"x","data":` + strings.Repeat(`{"a":`, 500) + `1` + strings.Repeat(`}`, 500) + `}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fr, err := decodeFrame(raw)
+		if err != nil {
+			checkRefusal(t, err)
+			// The server answers with this frame, echoing the ack.
+			if out := errorFrame(fr.Ack, err); !json.Valid(out) {
+				t.Fatalf("error frame is not JSON: %s", out)
+			}
+			return
+		}
+		if fr.Event == "" || len(fr.Data) == 0 {
+			t.Fatalf("accepted a frame without event or data: %+v", fr)
+		}
+		out, err := json.Marshal(fr)
+		if err != nil || !json.Valid(out) {
+			t.Fatalf("accepted frame does not re-encode: %v\n%s", err, out)
+		}
+		for _, v := range []any{&joinData{}, &domain.Message{}, &endData{}} {
+			if err := decodeData(fr.Data, v); err != nil {
+				checkRefusal(t, err)
+				continue
+			}
+			if b := encodeFrame(EventAck, fr.Ack, v); !json.Valid(b) {
+				t.Fatalf("decoded %T does not re-encode: %s", v, b)
+			}
+		}
+	})
+}
+
+func checkRefusal(t *testing.T, err error) {
+	t.Helper()
+	if code := domain.ErrorCode(err); code != domain.CodeInvalid {
+		t.Fatalf("refused with code %s, want %s: %v", code, domain.CodeInvalid, err)
+	}
+	if domain.ErrorMessage(err) == "" {
+		t.Fatalf("refused without a message: %v", err)
+	}
+}

@@ -1,0 +1,158 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"time"
+)
+
+// scenarioFunc runs one scenario against one system.
+type scenarioFunc func(ctx context.Context, cfg Config, sys system, pid int, prog *progress) (*Result, error)
+
+// Run runs cfg's scenario: against the echo ceiling first (when
+// cfg.Baseline, or for the echo scenario), then against Parley. It writes
+// the report to out (a table, or JSON with cfg.JSON) and a progress line to
+// status. When ctx ends it stops at once and reports what it measured.
+func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t, err := resolveTarget(ctx, cfg.Target, cfg.AllowRemote)
+	if err != nil {
+		return nil, err
+	}
+	var debug target
+	if cfg.DebugURL != "" {
+		if debug, err = resolveTarget(ctx, cfg.DebugURL, cfg.AllowRemote); err != nil {
+			return nil, fmt.Errorf("--debug-url: %w", err)
+		}
+	}
+	rep := &Report{Scenario: cfg.Scenario, Mode: mode(cfg), Started: time.Now().UTC(), Machine: machine()}
+	prog := newProgress(status, cfg.Progress)
+	run := map[string]scenarioFunc{ScenarioChat: runMessaging, ScenarioFanout: runMessaging, ScenarioEcho: runMessaging,
+		ScenarioConnections: runConnections, ScenarioInit: runInit}[cfg.Scenario]
+
+	var errs []error
+	if cfg.Baseline || cfg.Scenario == ScenarioEcho {
+		e, err := startEcho(ctx, cfg.EchoCommand)
+		if err != nil {
+			return nil, err
+		}
+		rep.Baseline, err = run(ctx, cfg, &echo{url: e.url, http: httpClient(cfg.Workers)}, e.pid, prog)
+		e.stop()
+		errs = append(errs, err)
+	}
+	if cfg.Scenario != ScenarioEcho && ctx.Err() == nil {
+		pid := cfg.ServerPID
+		if pid == 0 && t.local {
+			pid = findListener(t.port)
+		}
+		if pid == 0 {
+			rep.Notes = append(rep.Notes, "the server's process was not found: no server memory or CPU (give --server-pid)")
+		}
+		var profile chan error
+		if cfg.ServerProfile != "" {
+			profile = make(chan error, 1)
+			window := time.Duration(math.Ceil(cfg.Duration.Seconds())) * time.Second
+			cfg.onWindow = func() { go func() { profile <- fetchProfile(debug.base, cfg.ServerProfile, window) }() }
+		}
+		sys := &parley{t: t, apiKey: cfg.APIKey, run: runID(), http: httpClient(cfg.Workers)}
+		rep.Parley, err = run(ctx, cfg, sys, pid, prog)
+		errs = append(errs, err)
+		if profile != nil {
+			select {
+			case err := <-profile:
+				errs = append(errs, err)
+			case <-time.After(cfg.Duration + 15*time.Second):
+				errs = append(errs, errors.New("the server's CPU profile did not come"))
+			}
+		}
+	}
+	rep.Ratio = ratio(rep.Parley, rep.Baseline)
+	rep.Interrupted = ctx.Err() != nil
+	rep.Notes = append(rep.Notes, notes(rep)...)
+	if cfg.JSON {
+		err = rep.writeJSON(out)
+	} else {
+		err = rep.writeTable(out)
+	}
+	return rep, errors.Join(append(errs, err)...)
+}
+
+// fetchProfile saves a CPU profile of the server, taken over window, from
+// its net/http/pprof endpoint.
+func fetchProfile(base, file string, window time.Duration) error {
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, int(window.Seconds()))
+	client := &http.Client{Timeout: window + 10*time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return fmt.Errorf("server profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("server profile: %s answered %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("server profile: %w", err)
+	}
+	return f.Close()
+}
+
+// mode describes the load in words.
+func mode(cfg Config) string {
+	var shape string
+	switch cfg.Scenario {
+	case ScenarioChat, ScenarioEcho:
+		shape = fmt.Sprintf("%d conversations (customer and agent both sending)", cfg.Conversations)
+	case ScenarioFanout:
+		shape = fmt.Sprintf("1 conversation, %d agents, %d sending", cfg.Agents, cfg.Senders)
+	case ScenarioConnections:
+		shape = fmt.Sprintf("%d idle sockets held %s", cfg.Connections, cfg.Duration)
+		if cfg.Join {
+			shape = fmt.Sprintf("%d sockets joined in pairs, held %s", cfg.Connections, cfg.Duration)
+		}
+		return shape
+	case ScenarioInit:
+		return fmt.Sprintf("%d clients starting conversations back to back for %s", cfg.Workers, cfg.Duration)
+	}
+	load := fmt.Sprintf("closed loop, %d in flight per sender", cfg.InFlight)
+	if cfg.Rate > 0 {
+		load = fmt.Sprintf("open loop at %.0f messages/s", cfg.Rate)
+	}
+	return fmt.Sprintf("%s; %s; %d-byte texts; %s measured after %s warm-up", shape, load, cfg.TextBytes, cfg.Duration, cfg.Warmup)
+}
+
+// notes points at what makes a result suspect.
+func notes(rep *Report) []string {
+	var out []string
+	for _, r := range []*Result{rep.Parley, rep.Baseline} {
+		if r == nil {
+			continue
+		}
+		for _, e := range r.ErrorCodes {
+			if e.Code == "rate_limited" {
+				out = append(out, r.System+" refused frames or inits as rate_limited: start the server with generous --frames-per-second, --frame-burst and --inits-per-minute")
+			}
+		}
+		if r.Lost > 0 {
+			out = append(out, fmt.Sprintf("%s: %d deliveries did not arrive within the drain", r.System, r.Lost))
+		}
+		if r.SendLag != nil && r.SendLag.P99 > 5 {
+			out = append(out, fmt.Sprintf("%s: the generator sent late (p99 %.1f ms after schedule): the machine is saturated, and latency includes that delay", r.System, r.SendLag.P99))
+		}
+		if r.StuckSenders > 0 {
+			out = append(out, fmt.Sprintf("%s: %d senders were blocked writing when the window closed", r.System, r.StuckSenders))
+		}
+	}
+	return out
+}

@@ -1,0 +1,145 @@
+package migration_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/parley-chat/parley/cmd/parley/internal/migration"
+	"github.com/parley-chat/parley/domain"
+)
+
+// small pages and batches make a short history cross page and batch
+// boundaries many times.
+var small = migration.Options{PageSize: 7, BatchBytes: 300}
+
+func run(t *testing.T, from, to domain.EventStore, opts migration.Options) migration.Report {
+	t.Helper()
+	rep, err := migration.New(from, to, opts).Run(ctxFor(t))
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return rep
+}
+
+// TestRoundTrip copies the embedded store to EventStoreDB and back into a
+// fresh embedded store, twice: the streams come back identical, recorded
+// times included, and the second run changes nothing.
+func TestRoundTrip(t *testing.T) {
+	src := openDisk(t, t.TempDir())
+	fill(t, src)
+	want := readAll(t, src)
+	mid, dst := openServer(t), openDisk(t, t.TempDir())
+
+	var calls, lastDone, lastTotal int
+	opts := small
+	opts.Progress = func(done, total int) { calls, lastDone, lastTotal = calls+1, done, total }
+	first := run(t, src, mid, opts)
+	if first.Events != len(want) || first.Streams != 5 || lastDone != len(want) || lastTotal != len(want) || calls != first.Appends {
+		t.Fatalf("report %+v, last progress %d/%d in %d calls; want %d events of 5 streams", first, lastDone, lastTotal, calls, len(want))
+	}
+	sameHistory(t, want, readAll(t, mid))
+	run(t, mid, dst, small)
+	got := readAll(t, dst)
+	sameHistory(t, want, got)
+	for i := range want {
+		// Both embedded stores number positions 1, 2, 3…, and the copy keeps
+		// the global order, so even positions match.
+		if got[i].Position != want[i].Position {
+			t.Fatalf("event %d at position %d, want %d", i, got[i].Position, want[i].Position)
+		}
+	}
+
+	again := run(t, src, mid, migration.Options{})
+	run(t, mid, dst, migration.Options{})
+	if again.Events != first.Events || again.Streams != first.Streams {
+		t.Errorf("second run report %+v, want the counts of the first %+v", again, first)
+	}
+	sameHistory(t, want, readAll(t, mid))
+	sameHistory(t, want, readAll(t, dst))
+}
+
+// TestResume finishes a copy that stopped half-way, with the target
+// holding part of a batch.
+func TestResume(t *testing.T) {
+	src, dst := openDisk(t, t.TempDir()), openServer(t)
+	fill(t, src)
+	want := readAll(t, src)
+	for _, e := range want[:len(want)-20] {
+		exp := domain.NoStream()
+		if e.Revision > 0 {
+			exp = domain.Exact(e.Revision - 1)
+		}
+		mustAppend(t, dst, e.Stream, exp, []domain.EventData{{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata, Recorded: e.Recorded}})
+	}
+	run(t, src, dst, migration.Options{})
+	sameHistory(t, want, readAll(t, dst))
+}
+
+// TestConflict refuses to copy a stream into a target that holds other
+// events in it.
+func TestConflict(t *testing.T) {
+	src, dst := openDisk(t, t.TempDir()), openDisk(t, t.TempDir())
+	fill(t, src)
+	stream := readAll(t, src)[0].Stream
+	mustAppend(t, dst, stream, domain.NoStream(), newEvents(1, "ChatMessage"))
+	_, err := migration.New(src, dst, migration.Options{}).Run(ctxFor(t))
+	if err == nil || !strings.Contains(err.Error(), stream) || !strings.Contains(err.Error(), "differs from the source at revision 0") {
+		t.Fatalf("err = %v, want a conflict on %s at revision 0", err, stream)
+	}
+}
+
+// TestVerify reports streams that differ once the copy is done.
+func TestVerify(t *testing.T) {
+	src, dst := openDisk(t, t.TempDir()), openDisk(t, t.TempDir())
+	fill(t, src)
+	c := migration.New(src, dst, migration.Options{})
+	rep, err := c.Copy(ctxFor(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := readAll(t, src)
+	last := all[len(all)-1]
+	mustAppend(t, src, last.Stream, domain.Exact(last.Revision), newEvents(2, "ChatMessage"))
+	var verr *migration.VerifyError
+	if err := c.Verify(ctxFor(t)); !errors.As(err, &verr) || len(verr.Mismatches) != 1 || verr.Streams != rep.Streams ||
+		verr.Mismatches[0] != (migration.Mismatch{Stream: last.Stream, Copied: last.Revision + 1, Source: last.Revision + 3, Target: last.Revision + 1}) ||
+		!strings.Contains(err.Error(), "run it again") {
+		t.Fatalf("Verify after the source grew = %v (%+v)", err, verr)
+	}
+
+	// An event the target gained on its own is a mismatch too, without the
+	// advice to run again.
+	stream := all[0].Stream
+	n := len(readStream(t, dst, stream))
+	mustAppend(t, dst, stream, domain.Exact(domain.Revision(n-1)), newEvents(1, "ChatMessage"))
+	err = c.Verify(ctxFor(t))
+	if !errors.As(err, &verr) || len(verr.Mismatches) != 2 || strings.Contains(err.Error(), "run it again") {
+		t.Fatalf("Verify after the target grew = %v", err)
+	}
+}
+
+// TestSkippedRevisions refuses a source stream whose revisions have a hole
+// where $all reads skip a system event: the copy could not keep revisions.
+func TestSkippedRevisions(t *testing.T) {
+	src, dst := openServer(t), openDisk(t, t.TempDir())
+	stream := "conversation-" + uuid.NewString()
+	mustAppend(t, src, stream, domain.NoStream(), newEvents(1, "ChatMessage"))
+	mustAppend(t, src, stream, domain.Exact(0), newEvents(1, "$metadata"))
+	mustAppend(t, src, stream, domain.Exact(1), newEvents(1, "ChatMessage"))
+	_, err := migration.New(src, dst, migration.Options{}).Run(ctxFor(t))
+	if err == nil || !strings.Contains(err.Error(), "revision 2 where 1 was expected") {
+		t.Fatalf("err = %v, want the hole at revision 1 reported", err)
+	}
+}
+
+func readStream(t *testing.T, s domain.EventStore, stream string) []domain.RecordedEvent {
+	t.Helper()
+	recs, err := s.ReadStream(ctxFor(t), stream, 0, 10000)
+	if err != nil {
+		t.Fatalf("read %s: %v", stream, err)
+	}
+	return recs
+}

@@ -1,0 +1,95 @@
+// Command parley runs the Parley conversation engine.
+//
+//	parley serve [flags]    serve the Customer Channel API
+//	parley ws [url]         a line-based websocket client
+//	parley migrate [flags]  copy the event history to another store
+//	parley bench [scenario] load-test a running server
+//
+// Run "parley <command> -h" for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		usage()
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:])
+	case "ws":
+		return wsClient(ctx, args[1:])
+	case "transcripts":
+		return transcriptsCommand(ctx, args[1:])
+	case "migrate":
+		return migrateCommand(ctx, args[1:])
+	case "bench":
+		return benchCommand(ctx, args[1:])
+	case "help", "-h", "--help":
+		usage()
+		return nil
+	}
+	usage()
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `Usage: parley <command> [flags]
+
+Commands:
+  serve      serve the Customer Channel API (REST and websockets)
+  ws         a line-based websocket client, for trying Parley by hand
+  transcripts rebuild [--conversation ID]
+             rebuild the transcript projection from the event history
+  migrate    copy every stream from one event store to another (--from, --to)
+  bench      load generator: chat, fanout, connections, init, against a running server
+
+Run "parley <command> -h" for the flags of a command. Every flag can also be
+set with an environment variable: --data-dir is PARLEY_DATA_DIR, and so on.
+`)
+}
+
+// parseFlags parses args, then fills every flag not given on the command
+// line from its environment variable (PARLEY_ plus the flag's name in upper
+// snake case).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		env := "PARLEY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}

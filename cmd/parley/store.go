@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/parley-chat/parley/adapters/diskstore"
+	"github.com/parley-chat/parley/adapters/esdb"
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas"
+)
+
+// openStore opens the configured event store, checked against the event
+// schemas on every append and read.
+func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domain.EventStore, error) {
+	reg, err := eventschemas.Load()
+	if err != nil {
+		return nil, err
+	}
+	var inner domain.EventStore
+	switch {
+	case cfg.Store == "" || cfg.Store == "embedded":
+		inner, err = diskstore.Open(cfg.DataDir, diskstore.Options{Logger: logger})
+	case strings.HasPrefix(cfg.Store, "esdb://") || strings.HasPrefix(cfg.Store, "esdb+discover://"):
+		inner, err = esdb.Open(ctx, cfg.Store, logger)
+	default:
+		return nil, fmt.Errorf("--store %q: use empty for the embedded store or an esdb:// connection string", cfg.Store)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return eventschemas.Checked(inner, reg), nil
+}
+
+func storeName(cfg ServeConfig) string {
+	if cfg.Store == "" || cfg.Store == "embedded" {
+		return "embedded:" + cfg.DataDir
+	}
+	return "eventstoredb"
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/term"
+
+	"github.com/parley-chat/parley/adapters/httpapi"
+	"github.com/parley-chat/parley/adapters/pdf"
+	"github.com/parley-chat/parley/adapters/smtp"
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/projections"
+)
+
+// MailConfig is how parley serve sends transcript emails.
+type MailConfig struct {
+	SMTPURL  string
+	MailFrom string
+}
+
+func (c *MailConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "mail server for transcript emails: smtp://user:pass@host:port (STARTTLS when offered) or smtps://...; empty stores requests without sending them")
+	fs.StringVar(&c.MailFrom, "mail-from", "Parley <parley@localhost>", "sender address of transcript emails")
+}
+
+// transcriptsDir is where the transcript projection lives.
+func transcriptsDir(dataDir string) string { return filepath.Join(dataDir, "transcripts") }
+
+// startTranscripts opens the transcript projection and starts keeping it
+// current and, when a mail server is configured, the transcript email
+// worker; both stop with the live feed. It returns the REST edge's wiring.
+func (m *Main) startTranscripts(store domain.EventStore) (*httpapi.TranscriptConfig, error) {
+	transcripts, err := projections.OpenTranscripts(transcriptsDir(m.Config.DataDir), store, m.Logger)
+	if err != nil {
+		return nil, err
+	}
+	var mailer domain.Mailer
+	if m.Config.Mail.SMTPURL != "" {
+		if mailer, err = smtp.New(m.Config.Mail.SMTPURL, smtp.Options{}); err != nil {
+			return nil, fmt.Errorf("--smtp-url: %w", err)
+		}
+	}
+	outbox, err := projections.NewTranscriptMailer(projections.TranscriptMailerConfig{
+		Store: store, Transcripts: transcripts, Mailer: mailer, RenderPDF: pdf.Render,
+		From: m.Config.Mail.MailFrom, Now: time.Now, NewID: uuid.NewString, Logger: m.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--mail-from: %w", err)
+	}
+	m.transcripts.Go(func() { m.logStop("transcript projection", transcripts.Run(m.feedCtx, nil)) })
+	if mailer == nil {
+		m.Logger.Info("no --smtp-url: transcript email requests are stored, and sent once Parley runs with a mail server")
+	} else {
+		m.transcripts.Go(func() { m.logStop("transcript email worker", outbox.Run(m.feedCtx)) })
+	}
+	return &httpapi.TranscriptConfig{Transcripts: transcripts, Mailer: outbox, RenderPDF: pdf.Render}, nil
+}
+
+// logStop logs a background task that ended for another reason than
+// shutdown.
+func (m *Main) logStop(task string, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		m.Logger.Error(task+" stopped", "err", err)
+	}
+}
+
+// transcriptsCommand runs "parley transcripts <subcommand>".
+func transcriptsCommand(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "rebuild" {
+		fmt.Fprintln(os.Stderr, "Usage: parley transcripts rebuild [--conversation ID] [--data-dir DIR] [--store URL]")
+		return errors.New("transcripts: the only subcommand is rebuild")
+	}
+	var cfg ServeConfig
+	var conversation string
+	fs := flag.NewFlagSet("transcripts rebuild", flag.ContinueOnError)
+	fs.StringVar(&conversation, "conversation", "", "rebuild only this conversation's transcript")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "data directory: the embedded event store and the transcripts")
+	fs.StringVar(&cfg.Store, "store", "", "event store: empty for the embedded store in --data-dir, or an EventStoreDB connection string")
+	fs.StringVar(&cfg.LogLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg.LogLevel, "text")
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	transcripts, err := projections.OpenTranscripts(transcriptsDir(cfg.DataDir), store, logger)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if conversation != "" {
+		if _, err := transcripts.Build(ctx, conversation); err != nil {
+			return fmt.Errorf("rebuild transcript of %s: %w", conversation, err)
+		}
+		fmt.Fprintf(os.Stderr, "rebuilt the transcript of %s\n", conversation)
+		return nil
+	}
+	bar := newProgressBar(os.Stderr)
+	n, err := transcripts.Rebuild(ctx, bar.update)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "rebuilt %d transcripts in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// progressBar draws "[#####.....] 512/1024 transcripts" on a terminal, at
+// most every 100ms; on anything else (a log file, CI) it draws nothing.
+type progressBar struct {
+	out  *os.File
+	on   bool
+	last time.Time
+	drew bool
+}
+
+func newProgressBar(out *os.File) *progressBar {
+	return &progressBar{out: out, on: term.IsTerminal(int(out.Fd()))}
+}
+
+func (p *progressBar) update(done, total int) {
+	if !p.on || done < total && time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last, p.drew = time.Now(), true
+	const width = 30
+	filled := width * done / max(total, 1)
+	fmt.Fprintf(p.out, "\r[%s%s] %d/%d transcripts", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
+}
+
+func (p *progressBar) done() {
+	if p.drew {
+		fmt.Fprintln(p.out)
+	}
+}

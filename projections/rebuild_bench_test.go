@@ -1,0 +1,206 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/adapters/diskstore"
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas"
+	"github.com/parley-chat/parley/projections"
+	"github.com/parley-chat/parley/test/benchdata"
+)
+
+// The rebuild benchmark's history: 10,000 conversations of 100 events, one
+// in ten still going on and one in ten on a connector-borne channel (sms).
+const (
+	rebuildConversations = 10_000
+	rebuildPerConv       = 100
+	rebuildEvents        = rebuildConversations * rebuildPerConv
+)
+
+// rebuildData is the store of 1,000,000 events, built once per test binary
+// and removed by TestMain.
+var rebuildData struct {
+	once sync.Once
+	dir  string
+	took time.Duration
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if rebuildData.dir != "" {
+		os.RemoveAll(rebuildData.dir)
+	}
+	os.Exit(code)
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// rebuildStore returns the directory of the history, building it first.
+func rebuildStore(b *testing.B) string {
+	b.Helper()
+	rebuildData.once.Do(func() {
+		start := time.Now()
+		rebuildData.dir, rebuildData.err = os.MkdirTemp("", "parley-rebuild-bench-")
+		if rebuildData.err == nil {
+			rebuildData.err = fillRebuildStore(rebuildData.dir)
+		}
+		rebuildData.took = time.Since(start)
+		b.Logf("built a store of %d events in %s", rebuildEvents, rebuildData.took.Round(time.Millisecond))
+	})
+	if rebuildData.err != nil {
+		b.Fatal(rebuildData.err)
+	}
+	return rebuildData.dir
+}
+
+// fillRebuildStore appends every conversation whole, from several writers
+// so that group commit shares the fsyncs.
+func fillRebuildStore(dir string) error {
+	s, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+	if err != nil {
+		return err
+	}
+	const writers = 16
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < rebuildConversations; i += writers {
+				id := fmt.Sprintf("00000000-0000-4000-9000-%012d", i)
+				spec := benchdata.Spec{ID: id, Channel: "web", Messages: rebuildPerConv - 6, Ended: i%10 != 0,
+					Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)}
+				if i%10 == 5 {
+					spec.Channel = "sms"
+				}
+				if !spec.Ended {
+					spec.Messages++
+				}
+				evs, err := benchdata.Conversation(spec)
+				if err == nil {
+					_, err = s.Append(context.Background(), domain.StreamName(id), domain.NoStream(), evs)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		s.Close()
+		return err
+	}
+	return s.Close()
+}
+
+// openChecked opens the history as parley serve does: schema-checked.
+func openChecked(b *testing.B, dir string) domain.EventStore {
+	b.Helper()
+	inner, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eventschemas.Checked(inner, eventschemas.MustLoad())
+}
+
+// replayFeed runs the live feed from the first event through the consumers
+// parley serve gives it at start (conversationInfo, connectors, and a
+// stand-in for the websocket hub's room look-up, which finds no room at
+// start) until it has caught up.
+func replayFeed(b *testing.B, store domain.EventStore) {
+	infos := projections.NewConversationInfos(store, 1000)
+	connectors := projections.NewConnectors()
+	var mu sync.Mutex
+	rooms := map[string]bool{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := projections.RunFeed(ctx, store, 0, quiet, cancel,
+		func(_ context.Context, rec domain.RecordedEvent) error {
+			infos.Apply(rec)
+			return connectors.Apply(rec)
+		},
+		func(_ context.Context, rec domain.RecordedEvent) error {
+			if id, ok := domain.ConversationIDOf(rec.Stream); ok {
+				mu.Lock()
+				_ = rooms[id]
+				mu.Unlock()
+			}
+			return nil
+		})
+	if err != context.Canceled {
+		b.Fatal(err)
+	}
+}
+
+// replayTranscripts builds the transcript projection from the first event
+// into an empty directory, as a first start or a rebuild does.
+func replayTranscripts(b *testing.B, store domain.EventStore, dir string) {
+	t, err := projections.OpenTranscripts(dir, store, quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := t.Run(ctx, cancel); err != context.Canceled {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkRebuild measures what a start of parley serve on a store of
+// 1,000,000 events costs: opening the store (recovery scans the log and
+// rebuilds the index), replaying the whole history into the feed's
+// in-memory read models, and building the transcript projection from zero
+// (a first start, or parley transcripts rebuild); "all" runs the feed and
+// the transcripts at once, as serve does.
+func BenchmarkRebuild(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds a store of 1,000,000 events first (about a minute, 600 MB on disk); run without -short")
+	}
+	dir := rebuildStore(b)
+	b.Run("open", func(b *testing.B) {
+		for b.Loop() {
+			s, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			s.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(b.N*rebuildEvents)/b.Elapsed().Seconds(), "events/s")
+	})
+	run := func(name string, feed, transcripts bool) {
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				store := openChecked(b, dir)
+				out := b.TempDir()
+				b.StartTimer()
+				var wg sync.WaitGroup
+				if feed {
+					wg.Go(func() { replayFeed(b, store) })
+				}
+				if transcripts {
+					wg.Go(func() { replayTranscripts(b, store, out) })
+				}
+				wg.Wait()
+				b.StopTimer()
+				store.Close()
+			}
+			b.ReportMetric(float64(b.N*rebuildEvents)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+	run("feed", true, false)
+	run("transcripts", false, true)
+	run("all", true, true)
+}
