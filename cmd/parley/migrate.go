@@ -16,7 +16,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/esdb"
-	"github.com/parley-chat/parley/cmd/parley/internal/migration"
+	"github.com/parley-chat/parley/domain/migration"
 	"github.com/parley-chat/parley/domain"
 )
 

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/parley-chat/parley/cmd/parley/internal/migration"
+	"github.com/parley-chat/parley/domain/migration"
 	"github.com/parley-chat/parley/domain"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/parley-chat/parley/cmd/parley/internal/migration"
+	"github.com/parley-chat/parley/domain/migration"
 	"github.com/parley-chat/parley/domain"
 )
 
