@@ -46,14 +46,24 @@ type endData struct {
 	ConversationID string `json:"conversationId"`
 }
 
+// allow spends one frame of the connection's budget, answering rate_limited
+// when it is spent; the frame is refused before parsing, so a flood costs the
+// server as little as it can. Connectors acknowledge every message they
+// carry, so their pace is set by the connector window instead.
+func (h *Hub) allow(c *client) bool {
+	if c.principal.Role == domain.RoleConnector || c.limiter.Allow() {
+		return true
+	}
+	c.send(errorFrame(nil, domain.Errorf(domain.CodeRateLimited, "more than %g frames per second; slow down", h.cfg.FramesPerSecond)))
+	return false
+}
+
 // message handles one client frame. Frames of one connection are handled in
 // the order they arrive; a bad frame is answered with an error frame and
 // never closes the connection.
 func (h *Hub) message(s *melody.Session, raw []byte) {
 	c := clientOf(s)
-	if !c.limiter.Allow() {
-		// Refused before parsing: a flood costs the server as little as it can.
-		c.send(errorFrame(nil, domain.Errorf(domain.CodeRateLimited, "more than %g frames per second; slow down", h.cfg.FramesPerSecond)))
+	if !h.allow(c) {
 		return
 	}
 	f, err := decodeFrame(raw)
@@ -129,8 +139,13 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 		return h.joinRoom(ctx, m, in, since, f.Ack)
 	})
 	if err != nil {
+		// The join is stored but this socket will never be in the room:
+		// store the matching leave, so the participant is not left joined.
 		c.removeMembership(d.ConversationID)
 		h.leaveRoom(m)
+		if _, lerr := h.svc.Execute(ctx, m.conv, domain.LeaveConversation{Participant: m.who}, meta); lerr != nil {
+			h.logger.Error("store participantLeft after a failed join", "conversation", m.conv, "err", lerr)
+		}
 	}
 	return err
 }

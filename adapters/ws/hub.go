@@ -133,8 +133,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 		c := clientOf(s)
 		// Binary frames spend the connection's budget too, or a flood of
 		// them would never be told to slow down.
-		if !c.limiter.Allow() {
-			c.send(errorFrame(nil, domain.Errorf(domain.CodeRateLimited, "more than %g frames per second; slow down", h.cfg.FramesPerSecond)))
+		if !h.allow(c) {
 			return
 		}
 		c.send(errorFrame(nil, domain.Errorf(domain.CodeInvalid, "frames must be JSON text frames, not binary")))
