@@ -133,20 +133,34 @@ var (
 // String returns s with email addresses and phone numbers masked.
 //
 // An email keeps its first character and its domain's top-level domain:
-// "ada@example.com" becomes "a***@***.com", "ada@localhost" "a***@***". A phone number, a run of at
-// least 7 digits with an optional leading + and spaces, dashes, dots or
-// parentheses between them, keeps its last 2 digits: "+1 (555) 010-0123"
-// becomes "***23". Digits that are part of a word (hex ids, "12ms"), UUIDs,
-// dates and times, IPv4 addresses with ports, decimal numbers and numbers
-// labelled as positions ("sequence 1234567") are left alone.
+// "ada@example.com" becomes "a***@***.com", and "ada@localhost" becomes
+// "a***@***". A phone number, a run of at least 7 digits with an optional
+// leading + and spaces, dashes, dots or parentheses between them, keeps its
+// last 2 digits: "+1 (555) 010-0123" becomes "***23". Digits that are part
+// of a word (hex ids, "12ms"), UUIDs, dates and times, IPv4 addresses with
+// ports, decimal numbers and numbers labelled as positions ("sequence
+// 1234567") are left alone.
 func String(s string) string {
-	if !needsScan(s) {
-		return s
+	// Masking can reveal more to mask: a masked time no longer hides the
+	// date before it from the phone pattern. Repeat until nothing changes;
+	// each pass only removes digits, so a few passes always suffice.
+	for range maxPasses {
+		if !needsScan(s) {
+			return s
+		}
+		m := mask(s)
+		if m == s {
+			return s
+		}
+		s = m
 	}
-	return mask(s)
+	return s
 }
 
-// mask is String without the fast path. Emails go first, so that the
+// maxPasses bounds String's passes, for inputs crafted to need many.
+const maxPasses = 4
+
+// mask is one pass of String, without the fast path. Emails go first, so that the
 // character an email keeps is seen by the phone pass as it will be written:
 // a masking that a second pass would change is a masking that leaks.
 func mask(s string) string {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/esdb"
-	"github.com/parley-chat/parley/domain/migration"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/migration"
 )
 
 const migrateUsage = `Usage: parley migrate --from STORE --to STORE

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/parley-chat/parley/domain/migration"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/migration"
 )
 
 // benchHistory fills s with streams appended to concurrently, one event

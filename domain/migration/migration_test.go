@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/parley-chat/parley/domain/migration"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/migration"
 )
 
 // small pages and batches make a short history cross page and batch

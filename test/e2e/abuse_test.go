@@ -47,7 +47,7 @@ func TestAbuseLeavesOthersServed(t *testing.T) {
 	var calmResult exchangeResult
 	var calmDone sync.WaitGroup
 	calmDone.Add(1)
-	go func() { defer calmDone.Done(); calmResult = exchange(customer, agent, stop, 5000) }()
+	go func() { defer calmDone.Done(); calmResult = exchange(customer, agent, stop, 10, 5000) }()
 	stopCalm := func() exchangeResult {
 		select {
 		case <-stop:
@@ -248,6 +248,10 @@ func blast(t *testing.T, conn *websocket.Conn, n int, frameOf func(int) (int, []
 	return codes
 }
 
+// roundPace is the least time between two rounds of exchange: each side
+// then sends at most 20 frames a second, under the default limit of 50.
+const roundPace = 25 * time.Millisecond
+
 // exchangeResult is what exchange measured.
 type exchangeResult struct {
 	rounds  int
@@ -255,16 +259,19 @@ type exchangeResult struct {
 	err     error
 }
 
-// exchange has a and b take turns sending a message with an ack until stop
-// is closed or rounds are done; each round must be acknowledged and
-// delivered to the other within roundTripBound.
-func exchange(a, b *wsClient, stop <-chan struct{}, rounds int) exchangeResult {
+// exchange has a and b take turns sending a message with an ack, at least
+// minRounds times, then until stop is closed or maxRounds are done; each
+// round must be acknowledged and delivered to the other within
+// roundTripBound.
+func exchange(a, b *wsClient, stop <-chan struct{}, minRounds, maxRounds int) exchangeResult {
 	var r exchangeResult
-	for i := range rounds {
-		select {
-		case <-stop:
-			return r
-		default:
+	for i := range maxRounds {
+		if i >= minRounds {
+			select {
+			case <-stop:
+				return r
+			default:
+			}
 		}
 		from, to := a, b
 		if i%2 == 1 {
@@ -282,6 +289,8 @@ func exchange(a, b *wsClient, stop <-chan struct{}, rounds int) exchangeResult {
 		}
 		r.slowest = max(r.slowest, time.Since(start))
 		r.rounds++
+		// A chat's pace, well under the rate limit even on a fast machine.
+		time.Sleep(time.Until(start.Add(roundPace)))
 	}
 	return r
 }
