@@ -82,6 +82,15 @@ func (x *Connectors) applyConversation(rec domain.RecordedEvent) error {
 	if !ok {
 		return nil
 	}
+	if rec.Type != domain.EventConversationStarted {
+		// Most conversations (web) are never followed: look before decoding.
+		x.mu.Lock()
+		followed := x.convs[id] != nil
+		x.mu.Unlock()
+		if !followed {
+			return nil
+		}
+	}
 	e, err := domain.DecodeEvent(rec)
 	if err != nil {
 		return err

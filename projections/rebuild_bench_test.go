@@ -177,7 +177,7 @@ func replayTranscripts(b *testing.B, store domain.EventStore, dir string) {
 // the transcripts at once, as serve does.
 func BenchmarkRebuild(b *testing.B) {
 	if testing.Short() {
-		b.Skip("builds a store of 1,000,000 events first (about a minute, 600 MB on disk); run without -short")
+		b.Skip("builds a store of 1,000,000 events first (5 to 30 s, about 500 MB of disk); run without -short")
 	}
 	dir := rebuildStore(b)
 	b.Run("open", func(b *testing.B) {

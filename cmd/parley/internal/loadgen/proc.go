@@ -112,12 +112,11 @@ func findListener(port int) int {
 
 // usage follows a process's and the machine's CPU and memory over a window.
 type usage struct {
-	pid           string // "" when the process is unknown
-	first, last   procSample
-	self0, self1  procSample
-	mach0, mach1  procSample
-	rssMax        int64
-	rssBeforeLoad int64
+	pid          string // "" when the process is unknown
+	first, last  procSample
+	self0, self1 procSample
+	mach0, mach1 procSample
+	rssMax       int64
 }
 
 func newUsage(pid int) *usage {

@@ -48,6 +48,9 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 		errs = append(errs, err)
 	}
 	if cfg.Scenario != ScenarioEcho && ctx.Err() == nil {
+		if err := waitReady(ctx, t.base); err != nil {
+			return nil, err
+		}
 		pid := cfg.ServerPID
 		if pid == 0 && t.local {
 			pid = findListener(t.port)
@@ -82,6 +85,29 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 		err = rep.writeTable(out)
 	}
 	return rep, errors.Join(append(errs, err)...)
+}
+
+// waitReady waits, up to 30 seconds, until the server answers /healthz:
+// a server started just before the load generator may still be replaying
+// its history.
+func waitReady(ctx context.Context, base string) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is not ready after 30s: %v", base, err)
+		}
+		if !sleepCtx(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
 }
 
 // fetchProfile saves a CPU profile of the server, taken over window, from

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,6 +60,22 @@ type initAnswer struct {
 	Token string `json:"token"`
 }
 
+// initRetrying is init that waits and tries again while the server answers
+// rate_limited: its per-address bucket has a small burst, which setup
+// workers starting conversations at once can exceed whatever the rate.
+func (p *parley) initRetrying(ctx context.Context, i int) (initAnswer, error) {
+	for attempt := 1; ; attempt++ {
+		a, err := p.init(ctx, i)
+		var se *statusError
+		if !errors.As(err, &se) || se.status != http.StatusTooManyRequests || attempt == 100 {
+			return a, err
+		}
+		if !sleepCtx(ctx, time.Duration(attempt)*5*time.Millisecond) {
+			return a, err
+		}
+	}
+}
+
 func (p *parley) init(ctx context.Context, i int) (initAnswer, error) {
 	body, _ := json.Marshal(map[string]string{
 		"firstName": "Bench", "lastName": "Customer " + strconv.Itoa(i), "channel": "web", "language": "en",
@@ -91,7 +108,7 @@ func (p *parley) start(ctx context.Context, i int) error {
 }
 
 func (p *parley) conversation(ctx context.Context, i, agents int, s *sink, inFlight int) (*conn, []*conn, error) {
-	a, err := p.init(ctx, i)
+	a, err := p.initRetrying(ctx, i)
 	if err != nil {
 		return nil, nil, err
 	}
