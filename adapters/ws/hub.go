@@ -102,6 +102,9 @@ type Hub struct {
 	// dispatcher that sends them messages.
 	connectors *projections.Connectors
 	wake       chan struct{}
+	// shards feed the delivery goroutines; stop ends them.
+	shards [deliveryShards]chan domain.RecordedEvent
+	stop   chan struct{}
 
 	mu        sync.Mutex
 	rooms     map[string]*room
@@ -121,6 +124,11 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	h := &Hub{cfg: cfg, svc: svc, infos: infos, connectors: connectors, store: store, newID: newID, logger: logger,
 		rooms: map[string]*room{}, bySession: map[string][]*client{}, wake: make(chan struct{}, 1), clients: map[*client]struct{}{}}
 	connectors.OnWork = h.kick
+	h.stop = make(chan struct{})
+	for i := range h.shards {
+		h.shards[i] = make(chan domain.RecordedEvent, 256)
+		go h.runDelivery(h.shards[i])
+	}
 	m := melody.New()
 	m.Upgrader.CheckOrigin = originChecker(cfg.AllowedOrigins)
 	m.Config.MaxMessageSize = cfg.MaxFrameBytes
@@ -193,6 +201,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { h.conns.Wait(); close(done) }()
+	defer close(h.stop)
 	select {
 	case <-done:
 		return nil

@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
@@ -21,14 +22,55 @@ type room struct {
 	last int64
 }
 
+// deliveryShards is how many goroutines deliver to rooms. Events of one
+// conversation always go to the same one, which keeps them in stream order,
+// while decoding and encoding for different conversations use every core.
+const deliveryShards = 4
+
 // Deliver hands one stored event from the live feed to the members of its
-// conversation on this process. Events reach each room in stream order; a
-// gap (an event the feed skipped) is filled from the store first.
+// conversation on this process, through the conversation's delivery
+// goroutine. It blocks when that goroutine is behind, which slows the feed
+// rather than growing a queue.
 func (h *Hub) Deliver(ctx context.Context, rec domain.RecordedEvent) error {
 	id, ok := domain.ConversationIDOf(rec.Stream)
 	if !ok {
 		return nil
 	}
+	h.mu.Lock()
+	r := h.rooms[id]
+	h.mu.Unlock()
+	if r == nil {
+		return nil // nobody here: a later join reads what it needs from the store
+	}
+	select {
+	case h.shards[shardOf(id)] <- rec:
+		return nil
+	case <-h.stop:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runDelivery delivers the events of its shard until the hub closes.
+func (h *Hub) runDelivery(events <-chan domain.RecordedEvent) {
+	for {
+		select {
+		case rec := <-events:
+			if err := h.deliverRoom(context.Background(), rec); err != nil {
+				h.logger.Error("deliver to websocket room", "stream", rec.Stream, "sequence", rec.Revision, "err", err)
+			}
+		case <-h.stop:
+			return
+		}
+	}
+}
+
+// deliverRoom sends one event to the members of its room. Events reach each
+// room in stream order; a gap (an event the feed skipped) is filled from
+// the store first.
+func (h *Hub) deliverRoom(ctx context.Context, rec domain.RecordedEvent) error {
+	id, _ := domain.ConversationIDOf(rec.Stream)
 	h.mu.Lock()
 	r := h.rooms[id]
 	h.mu.Unlock()
@@ -179,4 +221,11 @@ func (h *Hub) read(ctx context.Context, id string, from, n int64) ([]domain.Reco
 		return nil, fmt.Errorf("fill delivery gap in %s: %w", id, err)
 	}
 	return recs, nil
+}
+
+// shardOf returns the delivery shard of a conversation.
+func shardOf(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % deliveryShards)
 }
