@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/parley-chat/parley/cmd/parley/internal/loadgen"
+	"github.com/parley-chat/parley/test/loadgen"
 )
 
 // benchCommand runs "parley bench": the load generator.
