@@ -19,6 +19,11 @@ func NameUUID(name string) string {
 	copy(u[:], h.Sum(nil))
 	u[6] = u[6]&0x0f | 0x50 // version 5
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return FormatUUID(u)
+}
+
+// FormatUUID renders 16 bytes as a UUID in canonical lower-case form.
+func FormatUUID(u [16]byte) string {
 	var b [36]byte
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'

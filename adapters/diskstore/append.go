@@ -61,7 +61,7 @@ func (s *Store) newRequest(ctx context.Context, stream string, expected domain.E
 		if err != nil {
 			return nil, fmt.Errorf("diskstore: encode metadata: %w", err)
 		}
-		req.evs[i] = reqEvent{id: formatUUID(id), typ: e.Type, meta: e.Metadata, start: len(req.buf), dataLen: len(e.Data)}
+		req.evs[i] = reqEvent{id: domain.FormatUUID(id), typ: e.Type, meta: e.Metadata, start: len(req.buf), dataLen: len(e.Data)}
 		if !e.Recorded.IsZero() {
 			req.evs[i].stamp, req.evs[i].keepStamp = e.Recorded.UnixNano(), true
 		}

@@ -146,7 +146,7 @@ func (r record) event() (domain.RecordedEvent, error) {
 		return domain.RecordedEvent{}, err
 	}
 	return domain.RecordedEvent{
-		ID:       formatUUID(r.id),
+		ID:       domain.FormatUUID(r.id),
 		Stream:   string(r.stream),
 		Type:     string(r.typ),
 		Revision: r.rev,
