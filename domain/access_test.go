@@ -118,3 +118,18 @@ func TestNewServiceRefusesLimitsAboveTheSchemaCaps(t *testing.T) {
 		t.Fatalf("NewService = %v, want every problem named", err)
 	}
 }
+
+func TestDecodeEventRefusesOtherSchemaVersions(t *testing.T) {
+	data, err := domain.EncodeEvent("e1", started(), domain.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := domain.RecordedEvent{ID: data.ID, Type: data.Type, Data: data.Data, Metadata: data.Metadata}
+	if _, err := domain.DecodeEvent(rec); err != nil {
+		t.Fatalf("current version: %v", err)
+	}
+	rec.Metadata.SchemaVersion = 1 // the flat shape of ConversationStarted v1
+	if _, err := domain.DecodeEvent(rec); err == nil {
+		t.Fatal("a v1 ConversationStarted decoded as if it were v2")
+	}
+}

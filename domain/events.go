@@ -99,6 +99,12 @@ func EncodeEvent(id string, e Event, meta Metadata) (EventData, error) {
 // current schema version) back into an Event. Unknown types decode to nil
 // with no error, so that old code can read streams that newer code wrote.
 func DecodeEvent(rec RecordedEvent) (Event, error) {
+	// Data of another schema version has another shape: decoding it here
+	// would silently leave fields empty. Reads through the checked store
+	// are upcast first; version 0 means unknown (events built in memory).
+	if v, ok := SchemaVersions[rec.Type]; ok && rec.Metadata.SchemaVersion != 0 && rec.Metadata.SchemaVersion != v {
+		return nil, fmt.Errorf("decode %s %s: schema version %d, this build reads %d (read it through the checked store, which upcasts)", rec.Type, rec.ID, rec.Metadata.SchemaVersion, v)
+	}
 	switch rec.Type {
 	case EventConversationStarted:
 		return decodeAs[ConversationStarted](rec)

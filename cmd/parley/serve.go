@@ -53,6 +53,7 @@ type ServeConfig struct {
 	FrameBurst        int
 	OutboundBuffer    int
 	InitsPerMinute    int
+	InitBurst         int
 	MaxBodyBytes      int64
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -92,6 +93,7 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.FrameBurst, "frame-burst", 100, "websocket frames a connection may send at once (token bucket size)")
 	fs.IntVar(&c.OutboundBuffer, "outbound-buffer", 1024, "frames that may wait for a slow reader before it is disconnected with 4000")
 	fs.IntVar(&c.InitsPerMinute, "inits-per-minute", 30, "conversations one client IP may start per minute")
+	fs.IntVar(&c.InitBurst, "init-burst", 10, "conversations one client IP may start at once (the size of its token bucket)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 64<<10, "largest REST request body")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send request headers")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole REST request")
@@ -183,7 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	api := httpapi.New(httpapi.Config{
-		MaxBodyBytes: m.Config.MaxBodyBytes, Credentials: creds, InitsPerMinute: m.Config.InitsPerMinute,
+		MaxBodyBytes: m.Config.MaxBodyBytes, Credentials: creds, InitsPerMinute: m.Config.InitsPerMinute, InitBurst: m.Config.InitBurst,
 		AllowedOrigins: origins, TrustProxy: m.Config.TrustProxy,
 		KnownChannel: func(name string) bool { return httpapi.IsDefaultChannel(name) || connectors.Registered(name) },
 		Directory:    connectors,
