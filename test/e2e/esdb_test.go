@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -92,17 +91,4 @@ func startESDBAt(t *testing.T, addr string) *esdbProcess {
 }
 
 // stop ends the process (SIGTERM) and waits for it.
-func (p *esdbProcess) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (p *esdbProcess) stop() { terminate(p.cmd, p.done, 10*time.Second) }

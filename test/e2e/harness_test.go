@@ -110,18 +110,27 @@ func (s *server) url(path string) string { return "http://" + s.addr + path }
 
 // stop sends SIGTERM and waits for a graceful exit.
 func (s *server) stop() {
+	if terminate(s.cmd, s.done, 20*time.Second) {
+		s.t.Errorf("parley did not stop within 20s of SIGTERM; killed it")
+	}
+}
+
+// terminate sends SIGTERM to a child process that done reports the end of,
+// waits up to grace, then kills it; it reports whether it had to kill.
+func terminate(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) (killed bool) {
 	select {
-	case <-s.done:
-		return
+	case <-done:
+		return false
 	default:
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		s.t.Errorf("parley did not stop within 20s of SIGTERM; killing it")
-		_ = s.cmd.Process.Kill()
-		<-s.done
+	case <-done:
+		return false
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
+		return true
 	}
 }
 
