@@ -47,7 +47,11 @@ type schemaKey struct {
 // Registry holds the compiled schema of every event type and version. It is
 // immutable after Load and safe for concurrent use.
 type Registry struct {
-	schemas    map[schemaKey]*jsonschema.Schema
+	schemas map[schemaKey]*jsonschema.Schema
+	// fast holds the compiled fast path of each schema (see compiled.go);
+	// fastErr says why a schema has none.
+	fast       map[schemaKey]*compiled
+	fastErr    map[schemaKey]error
 	latest     map[string]int
 	upcasters  map[string]map[int]upcaster
 	eventTypes []string
@@ -75,6 +79,8 @@ func MustLoad() *Registry {
 func load(fsys fs.FS, ups map[string]map[int]upcaster) (*Registry, error) {
 	r := &Registry{
 		schemas:   map[schemaKey]*jsonschema.Schema{},
+		fast:      map[schemaKey]*compiled{},
+		fastErr:   map[schemaKey]error{},
 		latest:    map[string]int{},
 		upcasters: ups,
 	}
@@ -96,11 +102,15 @@ func load(fsys fs.FS, ups map[string]map[int]upcaster) (*Registry, error) {
 		if err != nil {
 			return err
 		}
-		sch, err := compile(c, fsys, p, eventType, version)
+		sch, doc, err := compile(c, fsys, p, eventType, version)
 		if err != nil {
 			return err
 		}
-		r.schemas[schemaKey{eventType, version}] = sch
+		key := schemaKey{eventType, version}
+		r.schemas[key] = sch
+		if r.fast[key], err = compileFast(doc); err != nil {
+			r.fastErr[key] = fmt.Errorf("%s: no fast path: %w", p, err)
+		}
 		versions[eventType] = append(versions[eventType], version)
 		return nil
 	})
@@ -162,31 +172,31 @@ func parseSchemaPath(p string) (string, int, error) {
 	return eventType, version, nil
 }
 
-func compile(c *jsonschema.Compiler, fsys fs.FS, p, eventType string, version int) (*jsonschema.Schema, error) {
+func compile(c *jsonschema.Compiler, fsys fs.FS, p, eventType string, version int) (*jsonschema.Schema, any, error) {
 	raw, err := fs.ReadFile(fsys, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
 	}
 	obj, _ := doc.(map[string]any)
 	if obj["$schema"] != schemaDialect {
-		return nil, fmt.Errorf("%s: $schema must be %q", p, schemaDialect)
+		return nil, nil, fmt.Errorf("%s: $schema must be %q", p, schemaDialect)
 	}
 	id := schemaID(eventType, version)
 	if obj["$id"] != id {
-		return nil, fmt.Errorf("%s: $id must be %q, the file's type and version", p, id)
+		return nil, nil, fmt.Errorf("%s: $id must be %q, the file's type and version", p, id)
 	}
 	if err := c.AddResource(id, doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
 	}
 	sch, err := c.Compile(id)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
 	}
-	return sch, nil
+	return sch, doc, nil
 }
 
 // Latest returns the current schema version of eventType, the version every
@@ -211,9 +221,14 @@ func (r *Registry) Validate(eventType string, version int, data []byte) error {
 	if !utf8.Valid(data) {
 		return &domain.Error{Code: domain.CodeSchema, Message: fmt.Sprintf("%s v%d: data is not valid UTF-8", eventType, version)}
 	}
+	// The fast path's yes is final; its no is a question for the reference
+	// validator below, which also explains what is wrong.
+	if fast := r.fast[schemaKey{eventType, version}]; fast != nil && fast.accepts(data) {
+		return nil
+	}
 	// Numbers stay json.Number: as float64 a number out of range (in info,
 	// say) would fail here although the domain stores it verbatim.
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	inst, err := unmarshalInstance(data)
 	if err != nil {
 		return &domain.Error{Code: domain.CodeSchema, Message: fmt.Sprintf("%s v%d: data is not valid JSON", eventType, version), Err: err}
 	}
@@ -242,4 +257,9 @@ func (r *Registry) schema(eventType string, version int) (*jsonschema.Schema, er
 func (r *Registry) known(eventType string) bool {
 	_, ok := r.latest[eventType]
 	return ok
+}
+
+// unmarshalInstance decodes data for the reference validator.
+func unmarshalInstance(data []byte) (any, error) {
+	return jsonschema.UnmarshalJSON(bytes.NewReader(data))
 }
