@@ -2,7 +2,6 @@ package diskstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/parley-chat/parley/domain"
@@ -55,9 +54,10 @@ func (s *Store) newRequest(ctx context.Context, stream string, expected domain.E
 	// Room for the length prefixes and the metadata JSON, so that encoding
 	// rarely grows the buffer.
 	req.buf = make([]byte, 0, size+len(events)*(3*binaryVarintMax+128))
+	var scratch [256]byte // for the metadata JSON, copied into the frame
 	for i, e := range events {
 		id, _ := parseUUID(e.ID) // validated above
-		meta, err := json.Marshal(e.Metadata)
+		meta, err := appendMetadata(scratch[:0], e.Metadata)
 		if err != nil {
 			return nil, fmt.Errorf("diskstore: encode metadata: %w", err)
 		}

@@ -2,7 +2,6 @@ package diskstore
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"hash/crc32"
 	"time"
@@ -141,8 +140,8 @@ func parseFrame(b []byte) (record, int, error) {
 // event turns r into a RecordedEvent. Data keeps aliasing the read buffer,
 // which belongs to this one read.
 func (r record) event() (domain.RecordedEvent, error) {
-	var md domain.Metadata
-	if err := json.Unmarshal(r.meta, &md); err != nil {
+	md, err := parseMetadata(r.meta)
+	if err != nil {
 		return domain.RecordedEvent{}, err
 	}
 	return domain.RecordedEvent{
