@@ -2,13 +2,21 @@ package projections_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
+	"github.com/parley-chat/parley/test/benchdata"
 )
 
 // storedFiles returns every file of the projection but the checkpoint, by
@@ -127,4 +135,454 @@ func TestTranscripts_RebuildGivesIdenticalTranscripts(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "checkpoint.json")); err != nil {
 		t.Errorf("no checkpoint after the rebuild: %v", err)
 	}
+}
+
+// history is a store of generated conversations, their events appended a
+// few at a time in turn so that conversations interleave as in real life.
+type history struct {
+	store   domain.EventStore
+	ids     []string
+	held    map[string][]domain.EventData // conversations whose end is not appended yet
+	ended   map[string]bool
+	appends int
+}
+
+func newHistory(t *testing.T, store domain.EventStore, conversations, ongoing int) *history {
+	t.Helper()
+	h := &history{store: store, held: map[string][]domain.EventData{}, ended: map[string]bool{}}
+	pending := map[string][]domain.EventData{}
+	for i := range conversations {
+		id := fmt.Sprintf("00000000-0000-4000-9000-%012d", i)
+		evs, err := benchdata.Conversation(benchdata.Spec{ID: id, Channel: "web", Messages: 4 + i%7, Ended: true,
+			Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < ongoing {
+			h.held[id] = evs[len(evs)-1:]
+			evs = evs[:len(evs)-1]
+		} else {
+			h.ended[id] = true
+		}
+		h.ids = append(h.ids, id)
+		pending[id] = evs
+	}
+	written := map[string]int{}
+	for len(pending) > 0 {
+		for _, id := range h.ids {
+			evs := pending[id]
+			if len(evs) == 0 {
+				continue
+			}
+			n := min(3, len(evs))
+			h.append(t, id, written[id], evs[:n])
+			written[id] += n
+			if pending[id] = evs[n:]; len(pending[id]) == 0 {
+				delete(pending, id)
+			}
+		}
+	}
+	return h
+}
+
+func (h *history) append(t *testing.T, id string, revision int, evs []domain.EventData) {
+	t.Helper()
+	expected := domain.NoStream()
+	if revision > 0 {
+		expected = domain.Exact(domain.Revision(revision - 1))
+	}
+	if _, err := h.store.Append(t.Context(), domain.StreamName(id), expected, evs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// end appends the held-back end of conversation id.
+func (h *history) end(t *testing.T, id string) {
+	t.Helper()
+	recs := readAll(t, h.store, id)
+	h.append(t, id, len(recs), h.held[id])
+	delete(h.held, id)
+	h.ended[id] = true
+}
+
+// want returns the file each ended conversation must have: what Build
+// writes, folded from the stream read through the store.
+func (h *history) want(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for id := range h.ended {
+		tr, err := projections.FoldTranscript(id, readAll(t, h.store, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := projections.RenderJSON(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[id] = string(raw)
+	}
+	return out
+}
+
+// ends returns the position of each conversation's end, and the position
+// after the last event.
+func (h *history) ends(t *testing.T) (map[string]domain.Position, domain.Position) {
+	t.Helper()
+	out := map[string]domain.Position{}
+	var next domain.Position
+	for {
+		recs, err := h.store.ReadAll(t.Context(), next, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs {
+			next = rec.Position + 1
+			if rec.Type == domain.EventActivityMessage && strings.Contains(string(rec.Data), domain.ActivityEndOfConversation) {
+				id, _ := domain.ConversationIDOf(rec.Stream)
+				out[id] = rec.Position
+			}
+		}
+		if len(recs) < 1000 {
+			return out, next
+		}
+	}
+}
+
+func readCheckpoint(t *testing.T, dir string) (domain.Position, bool) {
+	raw, err := os.ReadFile(filepath.Join(dir, "checkpoint.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, false
+	}
+	var cp struct{ Position domain.Position }
+	if err == nil {
+		err = json.Unmarshal(raw, &cp)
+	}
+	if err != nil {
+		t.Errorf("checkpoint: %v", err)
+	}
+	return cp.Position, true
+}
+
+// barriers records what each barrier made durable, checks at each one that
+// the checkpoint stored so far claims only transcripts made durable by the
+// barriers before, and fails the barriers that fail says to.
+type barriers struct {
+	t     *testing.T
+	p     *projections.Transcripts
+	dir   string
+	ends  func() map[string]domain.Position
+	fail  func(n int) bool
+	mu    sync.Mutex
+	n     int
+	made  map[string]bool // paths made durable by a barrier that succeeded
+	wrong []string
+}
+
+func observeBarriers(t *testing.T, p *projections.Transcripts, dir string, ends func() map[string]domain.Position, fail func(n int) bool) *barriers {
+	b := &barriers{t: t, p: p, dir: dir, ends: ends, fail: fail, made: map[string]bool{}}
+	projections.ObserveBarriers(p, b.barrier)
+	return b
+}
+
+func (b *barriers) barrier(paths []string) error {
+	b.check()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.n++
+	if b.fail != nil && b.fail(b.n) {
+		return errors.New("write-back failed")
+	}
+	for _, path := range paths {
+		b.made[path] = true
+	}
+	return nil
+}
+
+// check verifies that every conversation that ended before the stored
+// checkpoint has its transcript made durable.
+func (b *barriers) check() {
+	cp, ok := readCheckpoint(b.t, b.dir)
+	if !ok {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, end := range b.ends() {
+		if end < cp && !b.made[projections.TranscriptPath(b.p, id)] {
+			b.wrong = append(b.wrong, fmt.Sprintf("checkpoint %d passes the end of %s (%d) before its file is durable", cp, id, end))
+		}
+	}
+}
+
+func (b *barriers) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.n
+}
+
+func (b *barriers) verify() {
+	b.t.Helper()
+	b.check()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, w := range b.wrong {
+		b.t.Error(w)
+	}
+}
+
+// sameFiles fails unless dir holds exactly the transcripts of want.
+func sameFiles(t *testing.T, p *projections.Transcripts, dir string, want map[string]string) {
+	t.Helper()
+	got := storedFiles(t, dir)
+	if len(got) != len(want) {
+		t.Errorf("%d transcript files, want %d", len(got), len(want))
+	}
+	for id, raw := range want {
+		rel, _ := filepath.Rel(dir, projections.TranscriptPath(p, id))
+		if got[rel] != raw {
+			t.Errorf("the transcript of %s is not what Build makes:\n%s\nwant\n%s", id, got[rel], raw)
+		}
+	}
+}
+
+// The checkpoint moves past a conversation's end only once a barrier has
+// made its transcript durable, also when a barrier fails (everything after
+// the checkpoint is then written again), and while following live; it
+// moves in batches, not once a transcript; and the transcripts Run folds
+// from its subscription are byte for byte those Build folds from a read.
+func TestTranscripts_CheckpointNeverPassesAFileNotDurable(t *testing.T) {
+	store := openStore(t)
+	h := newHistory(t, store, 60, 10)
+	dir := t.TempDir()
+	p, err := projections.OpenTranscripts(dir, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var endsMu sync.Mutex
+	ends, last := h.ends(t)
+	b := observeBarriers(t, p, dir, func() map[string]domain.Position {
+		endsMu.Lock()
+		defer endsMu.Unlock()
+		return maps.Clone(ends)
+	}, func(n int) bool { return n == 1 })
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ready := make(chan struct{}, 10)
+	done := make(chan error)
+	go func() { done <- p.Run(ctx, func() { ready <- struct{}{} }) }()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not caught up within 10s")
+	}
+	if cp, _ := readCheckpoint(t, dir); cp != last {
+		t.Errorf("caught up: checkpoint %d, want %d (after the last event)", cp, last)
+	}
+	if n := b.count(); n < 2 || n > 5 {
+		t.Errorf("%d barriers for %d transcripts, one of them failed: want a few, not one a transcript", n, len(ends))
+	}
+	sameFiles(t, p, dir, h.want(t))
+
+	// Live: conversations end one by one while Run follows.
+	for _, id := range h.ids[:5] {
+		h.end(t, id)
+		endsMu.Lock()
+		ends, last = h.ends(t)
+		endsMu.Unlock()
+	}
+	eventually(t, "the checkpoint after the live ends", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+	b.verify()
+	sameFiles(t, p, dir, h.want(t))
+}
+
+// flaky fails reading one conversation's stream once, as a store that is
+// briefly unreachable does.
+type flaky struct {
+	domain.EventStore
+	stream string
+	failed atomic.Int32
+}
+
+func (s *flaky) ReadStream(ctx context.Context, stream string, from domain.Revision, max int) ([]domain.RecordedEvent, error) {
+	if stream == s.stream && s.failed.Add(1) == 1 {
+		return nil, domain.Errorf(domain.CodeUnavailable, "store unreachable")
+	}
+	return s.EventStore.ReadStream(ctx, stream, from, max)
+}
+
+// A conversation that began before the checkpoint is read from its stream
+// when it ends; a store failure then makes Run resume from its checkpoint
+// and try again.
+func TestTranscripts_RunRetriesAfterAStoreFailure(t *testing.T) {
+	store := openStore(t)
+	h := newHistory(t, store, 6, 2)
+	dir := t.TempDir()
+	p, err := projections.OpenTranscripts(dir, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, p)
+	eventually(t, "four transcripts", func() bool { return len(storedFiles(t, dir)) == 4 })
+	stop()
+
+	h.end(t, h.ids[0])
+	fl := &flaky{EventStore: store, stream: domain.StreamName(h.ids[0])}
+	if p, err = projections.OpenTranscripts(dir, fl, nil); err != nil {
+		t.Fatal(err)
+	}
+	stop = run(t, p)
+	defer stop()
+	eventually(t, "the fifth transcript", func() bool { return len(storedFiles(t, dir)) == 5 })
+	if n := fl.failed.Load(); n != 2 {
+		t.Errorf("read the conversation %d times, want 2 (one failure, one retry)", n)
+	}
+	sameFiles(t, p, dir, h.want(t))
+}
+
+// Rebuild builds on several goroutines, reports progress in order up to the
+// total, and makes the same files as Run and Build.
+func TestTranscripts_RebuildInParallel(t *testing.T) {
+	store := openStore(t)
+	h := newHistory(t, store, 120, 7)
+	dir := t.TempDir()
+	p, err := projections.OpenTranscripts(dir, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends, last := h.ends(t)
+	b := observeBarriers(t, p, dir, func() map[string]domain.Position { return ends }, nil)
+	var calls []int
+	n, err := p.Rebuild(t.Context(), func(done, total int) {
+		if total != len(ends) {
+			t.Errorf("progress total %d, want %d", total, len(ends))
+		}
+		calls = append(calls, done)
+	})
+	if err != nil || n != len(ends) {
+		t.Fatalf("Rebuild = %d, %v; want %d", n, err, len(ends))
+	}
+	if len(calls) != len(ends) || calls[len(calls)-1] != len(ends) {
+		t.Fatalf("progress called %d times, last with %v; want %d times, up to %d", len(calls), calls[len(calls)-1:], len(ends), len(ends))
+	}
+	for i, c := range calls {
+		if c != i+1 {
+			t.Fatalf("progress %v: not one more each time", calls)
+		}
+	}
+	if cp, _ := readCheckpoint(t, dir); cp != last {
+		t.Errorf("checkpoint %d, want %d", cp, last)
+	}
+	b.verify()
+	sameFiles(t, p, dir, h.want(t))
+}
+
+// broken fails reading one conversation's stream for good.
+type broken struct {
+	domain.EventStore
+	stream string
+}
+
+func (s *broken) ReadStream(ctx context.Context, stream string, from domain.Revision, max int) ([]domain.RecordedEvent, error) {
+	if stream == s.stream {
+		return nil, domain.Errorf(domain.CodeSchema, "event 3 breaks its schema")
+	}
+	return s.EventStore.ReadStream(ctx, stream, from, max)
+}
+
+// Rebuild stops at the first error and reports it, and stores no
+// checkpoint; so does a barrier that fails.
+func TestTranscripts_RebuildReportsErrors(t *testing.T) {
+	store := openStore(t)
+	h := newHistory(t, store, 40, 0)
+	bad := h.ids[17]
+	dir := t.TempDir()
+	p, err := projections.OpenTranscripts(dir, &broken{EventStore: store, stream: domain.StreamName(bad)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := 0
+	n, err := p.Rebuild(t.Context(), func(done, _ int) { last = done })
+	if err == nil || !strings.Contains(err.Error(), bad) || domain.ErrorCode(err) != domain.CodeSchema {
+		t.Fatalf("Rebuild = %d, %v; want the error of %s", n, err, bad)
+	}
+	if n >= 40 || last > n {
+		t.Errorf("Rebuild built %d, progress reached %d: want fewer than 40, progress no further than built", n, last)
+	}
+	if _, ok := readCheckpoint(t, dir); ok {
+		t.Error("a checkpoint after a failed rebuild")
+	}
+
+	if p, err = projections.OpenTranscripts(dir, store, nil); err != nil {
+		t.Fatal(err)
+	}
+	projections.ObserveBarriers(p, func([]string) error { return errors.New("write-back failed") })
+	if n, err := p.Rebuild(t.Context(), nil); err == nil || !strings.Contains(err.Error(), "write-back failed") {
+		t.Fatalf("Rebuild with a failing barrier = %d, %v", n, err)
+	}
+	if _, ok := readCheckpoint(t, dir); ok {
+		t.Error("a checkpoint after a failed barrier")
+	}
+}
+
+// slow reads streams one at a time, each read taking a while.
+type slow struct {
+	domain.EventStore
+	mu sync.Mutex
+}
+
+func (s *slow) ReadStream(ctx context.Context, stream string, from domain.Revision, max int) ([]domain.RecordedEvent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	time.Sleep(100 * time.Millisecond)
+	return s.EventStore.ReadStream(ctx, stream, from, max)
+}
+
+// While transcripts are still being built, the checkpoint Run saves each
+// second stops at the first of them.
+func TestTranscripts_CheckpointWaitsForTranscriptsInProgress(t *testing.T) {
+	store := openStore(t)
+	h := newHistory(t, store, 30, 24)
+	dir := t.TempDir()
+	p, err := projections.OpenTranscripts(dir, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var endsMu sync.Mutex
+	ends, last := h.ends(t)
+	b := observeBarriers(t, p, dir, func() map[string]domain.Position {
+		endsMu.Lock()
+		defer endsMu.Unlock()
+		return maps.Clone(ends)
+	}, nil)
+	stop := run(t, p)
+	eventually(t, "the checkpoint after six transcripts", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
+	stop()
+	before := b.count()
+
+	// These conversations began before the checkpoint: each is read from
+	// its stream, slowly, so a checkpoint falls while some are built.
+	for _, id := range h.ids[:24] {
+		h.end(t, id)
+	}
+	endsMu.Lock()
+	ends, last = h.ends(t)
+	endsMu.Unlock()
+	if p, err = projections.OpenTranscripts(dir, &slow{EventStore: store}, nil); err != nil {
+		t.Fatal(err)
+	}
+	projections.ObserveBarriers(p, b.barrier)
+	b.p = p
+	stop = run(t, p)
+	defer stop()
+	eventually(t, "the checkpoint after the last event", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
+	if n := b.count() - before; n < 2 {
+		t.Errorf("%d barriers: want one while building and one when caught up", n)
+	}
+	b.verify()
+	sameFiles(t, p, dir, h.want(t))
 }

@@ -1,0 +1,41 @@
+//go:build unix
+
+package projections_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/projections"
+)
+
+// BenchmarkTranscriptsRebuild measures parley transcripts rebuild on
+// BenchmarkRebuild's history: finding every end with one read of the whole
+// history, then folding and writing each finished conversation's
+// transcript from its stream, several at once, with a barrier every batch.
+func BenchmarkTranscriptsRebuild(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds a store of 1,000,000 events first; run without -short")
+	}
+	dir := rebuildStore(b)
+	var cpu time.Duration
+	for range b.N {
+		b.StopTimer()
+		store := openChecked(b, dir)
+		p, err := projections.OpenTranscripts(b.TempDir(), store, quiet)
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := cpuTime()
+		b.StartTimer()
+		n, err := p.Rebuild(b.Context(), nil)
+		b.StopTimer()
+		cpu += cpuTime() - before
+		if err != nil || n != *rebuildConversations*9/10 {
+			b.Fatalf("Rebuild = %d, %v", n, err)
+		}
+		store.Close()
+	}
+	b.ReportMetric(float64(b.N*rebuildEvents())/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+}
