@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -56,33 +55,34 @@ func NewConnectors() *Connectors {
 // connector; web customers are on websockets.
 func connectorBorne(channel string) bool { return channel != "web" }
 
-// Apply folds one stored event in. It ignores events of other kinds.
-func (x *Connectors) Apply(rec domain.RecordedEvent) error {
-	switch rec.Type {
-	case domain.EventConnectorRegistered:
-		var r domain.ConnectorRegistered
-		if err := json.Unmarshal(rec.Data, &r); err != nil {
+// Apply folds one event of the live feed in. It ignores events of other
+// kinds, and decodes a conversation's events only if it follows the
+// conversation.
+func (x *Connectors) Apply(fe *FeedEvent) error {
+	switch fe.Type {
+	case domain.EventConnectorRegistered, domain.EventMessageDelivered:
+		e, err := fe.Event()
+		if err != nil {
 			return err
 		}
-		x.Register(r.Channel)
-	case domain.EventMessageDelivered:
-		var d domain.MessageDelivered
-		if err := json.Unmarshal(rec.Data, &d); err != nil {
-			return err
+		switch e := e.(type) {
+		case domain.ConnectorRegistered:
+			x.Register(e.Channel)
+		case domain.MessageDelivered:
+			x.Delivered(e.ConversationID, int64(e.Sequence))
 		}
-		x.Delivered(d.ConversationID, int64(d.Sequence))
 	case domain.EventConversationStarted, domain.EventChatMessage, domain.EventActivityMessage:
-		return x.applyConversation(rec)
+		return x.applyConversation(fe)
 	}
 	return nil
 }
 
-func (x *Connectors) applyConversation(rec domain.RecordedEvent) error {
-	id, ok := domain.ConversationIDOf(rec.Stream)
+func (x *Connectors) applyConversation(fe *FeedEvent) error {
+	id, ok := domain.ConversationIDOf(fe.Stream)
 	if !ok {
 		return nil
 	}
-	if rec.Type != domain.EventConversationStarted {
+	if fe.Type != domain.EventConversationStarted {
 		// Most conversations (web) are never followed: look before decoding.
 		x.mu.Lock()
 		followed := x.convs[id] != nil
@@ -91,7 +91,7 @@ func (x *Connectors) applyConversation(rec domain.RecordedEvent) error {
 			return nil
 		}
 	}
-	e, err := domain.DecodeEvent(rec)
+	e, err := fe.Event()
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (x *Connectors) applyConversation(rec domain.RecordedEvent) error {
 		if en == nil {
 			return nil
 		}
-		seq := int64(rec.Revision)
+		seq := int64(fe.Revision)
 		if e.From.ID != en.customer && e.ActivityType != domain.ActivityTyping && e.VisibleTo(en.customer, domain.RoleCustomer) {
 			en.lastVisible = max(en.lastVisible, seq)
 			work = true

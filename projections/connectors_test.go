@@ -33,7 +33,7 @@ func (f *outboxFeed) apply(conv string, e domain.Event) uint64 {
 	rev := f.revs[conv]
 	f.revs[conv]++
 	rec := domain.RecordedEvent{ID: id, Stream: domain.StreamName(conv), Type: data.Type, Revision: rev, Data: data.Data, Metadata: data.Metadata}
-	if err := f.x.Apply(rec); err != nil {
+	if err := f.x.Apply(projections.NewFeedEvent(rec)); err != nil {
 		f.t.Fatal(err)
 	}
 	return rev
@@ -137,7 +137,7 @@ func TestConnectorsRegistrations(t *testing.T) {
 	if x.Registered("whatsapp") {
 		t.Fatal("registered before any registration")
 	}
-	if err := x.Apply(domain.RecordedEvent{Stream: domain.ConnectorsStream, Type: data.Type, Data: data.Data}); err != nil {
+	if err := x.Apply(projections.NewFeedEvent(domain.RecordedEvent{Stream: domain.ConnectorsStream, Type: data.Type, Data: data.Data})); err != nil {
 		t.Fatal(err)
 	}
 	if !x.Registered("whatsapp") {

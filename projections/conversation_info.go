@@ -76,7 +76,14 @@ func (in *Info) Apply(rec domain.RecordedEvent) error {
 	if err != nil {
 		return err
 	}
-	in.Version = int64(rec.Revision)
+	in.fold(int64(rec.Revision), e)
+	return nil
+}
+
+// fold folds e, the decoded event at sequence rev, into the view; rev is
+// after Version.
+func (in *Info) fold(rev int64, e domain.Event) {
+	in.Version = rev
 	switch e := e.(type) {
 	case domain.ConversationStarted:
 		c := &in.Conversation
@@ -89,7 +96,6 @@ func (in *Info) Apply(rec domain.RecordedEvent) error {
 		in.Messages = append(in.Messages, e)
 		in.applyActivity(e)
 	}
-	return nil
 }
 
 func (in *Info) applyActivity(m domain.Message) {

@@ -65,9 +65,10 @@ func (p *ConversationInfos) With(ctx context.Context, id string, fn func(in *Inf
 }
 
 // Apply folds an event from the live feed into the cached view of its
-// conversation, if that view is cached and has no gap before the event.
-func (p *ConversationInfos) Apply(rec domain.RecordedEvent) {
-	id, ok := domain.ConversationIDOf(rec.Stream)
+// conversation, if that view is cached and has no gap before the event. It
+// decodes the event only then.
+func (p *ConversationInfos) Apply(fe *FeedEvent) {
+	id, ok := domain.ConversationIDOf(fe.Stream)
 	if !ok {
 		return
 	}
@@ -80,12 +81,16 @@ func (p *ConversationInfos) Apply(rec domain.RecordedEvent) {
 	e := el.Value.(*infoEntry)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	rev := int64(fe.Revision)
 	switch {
-	case e.info == nil || int64(rec.Revision) <= e.info.Version:
-	case int64(rec.Revision) == e.info.Version+1:
-		if err := e.info.Apply(rec); err != nil {
+	case e.info == nil || rev <= e.info.Version:
+	case rev == e.info.Version+1:
+		ev, err := fe.Event()
+		if err != nil {
 			e.info = nil // refold from the store next time
+			return
 		}
+		e.info.fold(rev, ev)
 	default:
 		e.info = nil // a gap: the next Get catches up from the store
 	}

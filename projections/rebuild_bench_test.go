@@ -138,12 +138,12 @@ func replayFeed(b *testing.B, store domain.EventStore) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	err := projections.RunFeed(ctx, store, 0, quiet, cancel,
-		func(_ context.Context, rec domain.RecordedEvent) error {
-			infos.Apply(rec)
-			return connectors.Apply(rec)
+		func(_ context.Context, e *projections.FeedEvent) error {
+			infos.Apply(e)
+			return connectors.Apply(e)
 		},
-		func(_ context.Context, rec domain.RecordedEvent) error {
-			if id, ok := domain.ConversationIDOf(rec.Stream); ok {
+		func(_ context.Context, e *projections.FeedEvent) error {
+			if id, ok := domain.ConversationIDOf(e.Stream); ok {
 				mu.Lock()
 				_ = rooms[id]
 				mu.Unlock()

@@ -100,6 +100,70 @@ func encodeFrame(event string, ack json.RawMessage, data any) []byte {
 	return b
 }
 
+// storedMessageFrame renders the messageArrived frame of a stored message
+// from its stored data, which is the message's JSON without its sequence
+// (the event's revision, seq): sequence is spliced in instead of decoding
+// and encoding the message again. msg, the same message decoded, is encoded
+// instead when data holds an empty value, which encoding msg would omit,
+// so both ways give the same frame.
+func storedMessageFrame(data []byte, seq uint64, msg domain.Message) []byte {
+	if !spliceable(data) {
+		return encodeFrame(EventMessageArrived, nil, msg.WithSequence(seq))
+	}
+	const head = `{"event":"` + EventMessageArrived + `","data":`
+	b := make([]byte, 0, len(head)+len(data)+len(`,"sequence":18446744073709551615}}`))
+	b = append(b, head...)
+	b = append(b, data[:len(data)-1]...)
+	if len(bytes.TrimLeft(data[1:len(data)-1], jsonSpace)) > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `"sequence":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	return append(b, '}', '}')
+}
+
+// jsonSpace is the white space JSON allows between tokens.
+const jsonSpace = " \t\r\n"
+
+// spliceable reports whether data, a stored message that its schema
+// accepted, can go into a frame as it is: a JSON object with no empty
+// string or empty array anywhere, since decoding and encoding would drop
+// those where the field is omitempty. The schema rules out the rest of what
+// decoding would change: unknown or miscased fields, null, a sequence. It
+// errs towards false (an empty string or array inside info, or "[]" in a
+// text, counts), which only costs an encoding.
+func spliceable(data []byte) bool {
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
+		return false
+	}
+	for i := 0; ; i++ {
+		j := bytes.Index(data[i:], []byte(`""`))
+		if j < 0 {
+			break
+		}
+		i += j
+		// An escaped quote then the closing one ("say \"hi\"") is not an
+		// empty string: a closing quote is never followed by a quote.
+		backslashes := 0
+		for k := i - 1; k >= 0 && data[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return false
+		}
+	}
+	for rest := data; ; {
+		i := bytes.IndexByte(rest, '[')
+		if i < 0 {
+			return true
+		}
+		rest = bytes.TrimLeft(rest[i+1:], jsonSpace)
+		if len(rest) > 0 && rest[0] == ']' {
+			return false
+		}
+	}
+}
+
 // errorFrame renders err as an error frame; errors without a code are shown
 // generically.
 func errorFrame(ack json.RawMessage, err error) []byte {

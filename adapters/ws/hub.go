@@ -103,7 +103,7 @@ type Hub struct {
 	connectors *projections.Connectors
 	wake       chan struct{}
 	// shards feed the delivery goroutines; stop ends them.
-	shards [deliveryShards]chan domain.RecordedEvent
+	shards [deliveryShards]chan delivery
 	stop   chan struct{}
 
 	mu        sync.Mutex
@@ -126,7 +126,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	connectors.OnWork = h.kick
 	h.stop = make(chan struct{})
 	for i := range h.shards {
-		h.shards[i] = make(chan domain.RecordedEvent, 256)
+		h.shards[i] = make(chan delivery, 256)
 		go h.runDelivery(h.shards[i])
 	}
 	m := melody.New()

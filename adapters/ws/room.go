@@ -24,15 +24,39 @@ type room struct {
 
 // deliveryShards is how many goroutines deliver to rooms. Events of one
 // conversation always go to the same one, which keeps them in stream order,
-// while decoding and encoding for different conversations use every core.
+// while encoding and writing for different conversations use every core.
 const deliveryShards = 4
 
-// Deliver hands one stored event from the live feed to the members of its
+// delivery is one stored event on its way to its room, with the message it
+// stores, if it stores one.
+type delivery struct {
+	rec   domain.RecordedEvent
+	msg   domain.Message
+	isMsg bool
+	err   error // the event does not decode
+}
+
+// storedDelivery returns the delivery of an event read from the store.
+func storedDelivery(rec domain.RecordedEvent) delivery {
+	d := delivery{rec: rec}
+	if isMessage(rec.Type) {
+		e, err := domain.DecodeEvent(rec)
+		d.msg, d.isMsg = e.(domain.Message)
+		d.err = err
+	}
+	return d
+}
+
+func isMessage(eventType string) bool {
+	return eventType == domain.EventChatMessage || eventType == domain.EventActivityMessage
+}
+
+// Deliver hands one event of the live feed to the members of its
 // conversation on this process, through the conversation's delivery
 // goroutine. It blocks when that goroutine is behind, which slows the feed
 // rather than growing a queue.
-func (h *Hub) Deliver(ctx context.Context, rec domain.RecordedEvent) error {
-	id, ok := domain.ConversationIDOf(rec.Stream)
+func (h *Hub) Deliver(ctx context.Context, fe *projections.FeedEvent) error {
+	id, ok := domain.ConversationIDOf(fe.Stream)
 	if !ok {
 		return nil
 	}
@@ -42,8 +66,16 @@ func (h *Hub) Deliver(ctx context.Context, rec domain.RecordedEvent) error {
 	if r == nil {
 		return nil // nobody here: a later join reads what it needs from the store
 	}
+	// The feed's decoding, usually already done for the conversation's
+	// view, is shared rather than repeated on the delivery goroutine.
+	d := delivery{rec: fe.RecordedEvent}
+	if isMessage(fe.Type) {
+		e, err := fe.Event()
+		d.msg, d.isMsg = e.(domain.Message)
+		d.err = err
+	}
 	select {
-	case h.shards[shardOf(id)] <- rec:
+	case h.shards[shardOf(id)] <- d:
 		return nil
 	case <-h.stop:
 		return nil
@@ -53,12 +85,12 @@ func (h *Hub) Deliver(ctx context.Context, rec domain.RecordedEvent) error {
 }
 
 // runDelivery delivers the events of its shard until the hub closes.
-func (h *Hub) runDelivery(events <-chan domain.RecordedEvent) {
+func (h *Hub) runDelivery(events <-chan delivery) {
 	for {
 		select {
-		case rec := <-events:
-			if err := h.deliverRoom(context.Background(), rec); err != nil {
-				h.logger.Error("deliver to websocket room", "stream", rec.Stream, "sequence", rec.Revision, "err", err)
+		case d := <-events:
+			if err := h.deliverRoom(context.Background(), d); err != nil {
+				h.logger.Error("deliver to websocket room", "stream", d.rec.Stream, "sequence", d.rec.Revision, "err", err)
 			}
 		case <-h.stop:
 			return
@@ -69,8 +101,8 @@ func (h *Hub) runDelivery(events <-chan domain.RecordedEvent) {
 // deliverRoom sends one event to the members of its room. Events reach each
 // room in stream order; a gap (an event the feed skipped) is filled from
 // the store first.
-func (h *Hub) deliverRoom(ctx context.Context, rec domain.RecordedEvent) error {
-	id, _ := domain.ConversationIDOf(rec.Stream)
+func (h *Hub) deliverRoom(ctx context.Context, d delivery) error {
+	id, _ := domain.ConversationIDOf(d.rec.Stream)
 	h.mu.Lock()
 	r := h.rooms[id]
 	h.mu.Unlock()
@@ -79,7 +111,7 @@ func (h *Hub) deliverRoom(ctx context.Context, rec domain.RecordedEvent) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rev := int64(rec.Revision)
+	rev := int64(d.rec.Revision)
 	if rev <= r.last {
 		return nil
 	}
@@ -89,32 +121,30 @@ func (h *Hub) deliverRoom(ctx context.Context, rec domain.RecordedEvent) error {
 			return err
 		}
 		for _, m := range missing {
-			h.deliverLocked(r, m)
+			h.deliverLocked(r, storedDelivery(m))
 		}
 	}
-	return h.deliverLocked(r, rec)
+	return h.deliverLocked(r, d)
 }
 
 // deliverLocked sends one event to every member that has not seen it and may.
-func (h *Hub) deliverLocked(r *room, rec domain.RecordedEvent) error {
-	rev := int64(rec.Revision)
+func (h *Hub) deliverLocked(r *room, d delivery) error {
+	rev := int64(d.rec.Revision)
 	r.last = rev
-	e, err := domain.DecodeEvent(rec)
-	if err != nil {
-		return err
+	if d.err != nil {
+		return d.err
 	}
-	msg, ok := e.(domain.Message)
 	var b []byte
 	for m := range r.members {
 		if rev <= m.cursor {
 			continue
 		}
 		m.cursor = rev
-		if !ok || rec.Metadata.Connection == m.client.id || !msg.VisibleTo(m.who.ID, m.who.Role) {
+		if !d.isMsg || d.rec.Metadata.Connection == m.client.id || !d.msg.VisibleTo(m.who.ID, m.who.Role) {
 			continue
 		}
 		if b == nil {
-			b = encodeFrame(EventMessageArrived, nil, msg)
+			b = storedMessageFrame(d.rec.Data, d.rec.Revision, d.msg)
 		}
 		m.client.send(b)
 	}

@@ -173,9 +173,9 @@ func (m *Main) Run(ctx context.Context) error {
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 
-	if err := m.startFeed(ctx, store, func(_ context.Context, rec domain.RecordedEvent) error {
-		infos.Apply(rec)
-		return connectors.Apply(rec)
+	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {
+		infos.Apply(e)
+		return connectors.Apply(e)
 	}, m.hub.Deliver); err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func (m *Main) Run(ctx context.Context) error {
 // startFeed starts the feed that keeps read models and websocket rooms
 // current: it replays the history into the consumers, then follows new
 // events. It returns once the feed has caught up.
-func (m *Main) startFeed(ctx context.Context, store domain.EventStore, consumers ...domain.Handler) error {
+func (m *Main) startFeed(ctx context.Context, store domain.EventStore, consumers ...projections.FeedHandler) error {
 	feedCtx, cancel := context.WithCancel(context.Background())
 	m.feedCtx, m.cancel = feedCtx, cancel
 	m.feedDone = make(chan struct{})
