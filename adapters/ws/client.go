@@ -24,6 +24,22 @@ type client struct {
 	// pending counts frames queued for writing and not yet written.
 	pending atomic.Int64
 	dropped atomic.Bool
+	// out orders the frames queued for writing: at most the hub's
+	// sendWindow of them are in melody's queue, the rest wait in backlog
+	// until melody has written one. closing is the close frame to send
+	// once the backlog is written; frames queued after it are dropped, as
+	// melody drops those after a close frame.
+	out      sync.Mutex
+	inMelody int
+	backlog  [][]byte
+	closing  []byte
+
+	// inbox holds the frames read and not yet handled, in the order they
+	// arrived; working is set while a worker owns the inbox; unhandled
+	// counts the frames read and not yet handled.
+	inbox     chan inbound
+	working   atomic.Bool
+	unhandled sync.WaitGroup
 
 	mu     sync.Mutex
 	joined map[string]*member // by conversation id
@@ -61,12 +77,69 @@ func (c *client) send(b []byte) {
 		c.pending.Add(-1)
 		if c.dropped.CompareAndSwap(false, true) {
 			c.hub.logger.Warn("disconnecting slow websocket reader", "conn", c.id)
-			_ = c.session.CloseWithMsg(melody.FormatCloseMessage(CloseSlowReader, "too slow: reconnect and resume"))
+			c.close(melody.FormatCloseMessage(CloseSlowReader, "too slow: reconnect and resume"))
 		}
 		return
 	}
-	if err := c.session.Write(b); err != nil {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.closing != nil {
 		c.pending.Add(-1)
+		return
+	}
+	if len(c.backlog) > 0 || c.inMelody >= c.hub.sendWindow {
+		if c.session.IsClosed() {
+			// melody stopped writing: nothing would take it out.
+			c.pending.Add(-1)
+			return
+		}
+		c.backlog = append(c.backlog, b)
+		return
+	}
+	c.inMelody++
+	if err := c.session.Write(b); err != nil {
+		c.inMelody--
+		c.pending.Add(-1)
+	}
+}
+
+// sent records that melody wrote a frame, and gives it the next waiting one.
+func (c *client) sent() {
+	c.out.Lock()
+	c.inMelody--
+	if len(c.backlog) > 0 {
+		b := c.backlog[0]
+		c.backlog[0] = nil
+		c.backlog = c.backlog[1:]
+		c.inMelody++
+		if err := c.session.Write(b); err != nil {
+			// Closed: nothing waiting will be written.
+			c.inMelody--
+			c.pending.Add(-1 - int64(len(c.backlog)))
+			c.backlog = c.backlog[:0]
+		}
+		if len(c.backlog) == 0 {
+			c.backlog = nil
+			if c.closing != nil {
+				_ = c.session.CloseWithMsg(c.closing)
+			}
+		}
+	}
+	c.out.Unlock()
+	c.pending.Add(-1)
+}
+
+// close closes the connection with the close frame msg, sent after the
+// frames queued before it. Only the first close counts.
+func (c *client) close(msg []byte) {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if c.closing != nil {
+		return
+	}
+	c.closing = msg
+	if len(c.backlog) == 0 {
+		_ = c.session.CloseWithMsg(msg)
 	}
 }
 

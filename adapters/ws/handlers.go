@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/olahol/melody"
-
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
 )
@@ -58,11 +56,10 @@ func (h *Hub) allow(c *client) bool {
 	return false
 }
 
-// message handles one client frame. Frames of one connection are handled in
-// the order they arrive; a bad frame is answered with an error frame and
-// never closes the connection.
-func (h *Hub) message(s *melody.Session, raw []byte) {
-	c := clientOf(s)
+// message handles one client text frame. Frames of one connection are
+// handled in the order they arrive; a bad frame is answered with an error
+// frame and never closes the connection.
+func (h *Hub) message(c *client, raw []byte) {
 	if !h.allow(c) {
 		return
 	}
@@ -95,6 +92,16 @@ func (h *Hub) message(s *melody.Session, raw []byte) {
 		}
 		c.send(errorFrame(f.Ack, err))
 	}
+}
+
+// binaryMessage refuses a binary frame.
+func (h *Hub) binaryMessage(c *client) {
+	// Binary frames spend the connection's budget too, or a flood of them
+	// would never be told to slow down.
+	if !h.allow(c) {
+		return
+	}
+	c.send(errorFrame(nil, domain.Errorf(domain.CodeInvalid, "frames must be JSON text frames, not binary")))
 }
 
 func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/olahol/melody"
@@ -88,6 +89,9 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// sendWindow is the most frames of one connection in melody's queue.
+const sendWindow = 32
+
 // Hub holds every websocket connection of this process and the rooms of the
 // conversations they joined.
 type Hub struct {
@@ -105,6 +109,13 @@ type Hub struct {
 	// shards feed the delivery goroutines; stop ends them.
 	shards [deliveryShards]chan delivery
 	stop   chan struct{}
+	// runq hands a connection with frames to handle to an idle worker;
+	// idleWorkers counts the workers waiting on it (until stop).
+	runq        chan *client
+	idleWorkers atomic.Int32
+	// sendWindow is how many frames of one connection may be in melody's
+	// queue; the others wait in the client's backlog.
+	sendWindow int
 
 	mu        sync.Mutex
 	rooms     map[string]*room
@@ -125,28 +136,31 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 		rooms: map[string]*room{}, bySession: map[string][]*client{}, wake: make(chan struct{}, 1), clients: map[*client]struct{}{}}
 	connectors.OnWork = h.kick
 	h.stop = make(chan struct{})
+	h.runq = make(chan *client)
 	for i := range h.shards {
 		h.shards[i] = make(chan delivery, 256)
 		go h.runDelivery(h.shards[i])
 	}
 	m := melody.New()
 	m.Upgrader.CheckOrigin = originChecker(cfg.AllowedOrigins)
+	// Zero sizes make the websocket use the buffers handed over with the
+	// connection (see serve) instead of allocating two more.
+	m.Upgrader.ReadBufferSize, m.Upgrader.WriteBufferSize = 0, 0
 	m.Config.MaxMessageSize = cfg.MaxFrameBytes
-	// Leave melody room beyond our own bound, so a close frame always fits.
-	m.Config.MessageBufferSize = cfg.OutboundBuffer + 8
+	// melody's queue is a fixed array per connection: a full-size one
+	// (OutboundBuffer frames) would cost 8 KB for every idle socket, so it
+	// holds sendWindow frames and each client keeps the rest in a backlog
+	// that exists only while it is needed. Leave room beyond the window so a
+	// close frame always fits.
+	h.sendWindow = min(sendWindow, cfg.OutboundBuffer)
+	m.Config.MessageBufferSize = h.sendWindow + 8
 	m.HandleConnect(h.connect)
 	m.HandleDisconnect(h.disconnect)
-	m.HandleMessage(h.message)
-	m.HandleMessageBinary(func(s *melody.Session, _ []byte) {
-		c := clientOf(s)
-		// Binary frames spend the connection's budget too, or a flood of
-		// them would never be told to slow down.
-		if !h.allow(c) {
-			return
-		}
-		c.send(errorFrame(nil, domain.Errorf(domain.CodeInvalid, "frames must be JSON text frames, not binary")))
-	})
-	m.HandleSentMessage(func(s *melody.Session, _ []byte) { clientOf(s).pending.Add(-1) })
+	// Frames are handled off the goroutine that reads the socket: see
+	// receive.
+	m.HandleMessage(func(s *melody.Session, raw []byte) { h.receive(clientOf(s), raw, false) })
+	m.HandleMessageBinary(func(s *melody.Session, raw []byte) { h.receive(clientOf(s), raw, true) })
+	m.HandleSentMessage(func(s *melody.Session, _ []byte) { clientOf(s).sent() })
 	m.HandleError(func(s *melody.Session, err error) {
 		if errors.Is(err, melody.ErrMessageBufferFull) {
 			logger.Warn("websocket buffer overflow", "conn", clientOf(s).id)
@@ -157,7 +171,8 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 }
 
 // ServeHTTP upgrades the request to a websocket connection and serves it
-// until it closes.
+// until it closes, on a goroutine of its own once the upgrade is under way:
+// it may return before the connection ends.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Credentials on the upgrade request bind the whole connection; without
 	// them, a customer proves itself with the token in joinConversation.
@@ -172,11 +187,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.conns.Add(1)
 	c := &client{id: h.newID(), hub: h, principal: principal, joined: map[string]*member{},
-		limiter: rate.NewLimiter(rate.Limit(h.cfg.FramesPerSecond), h.cfg.FrameBurst)}
-	if err := h.m.HandleRequestWithKeys(w, r, map[string]any{clientKey: c}); err != nil {
-		h.conns.Done()
-		h.logger.Debug("websocket upgrade failed", "err", err)
-	}
+		limiter: rate.NewLimiter(rate.Limit(h.cfg.FramesPerSecond), h.cfg.FrameBurst),
+		inbox:   make(chan inbound, inboxSize)}
+	h.serve(w, r, map[string]any{clientKey: c})
 }
 
 // goingAway is the close frame of a server shutdown.
@@ -197,7 +210,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	for _, c := range clients {
-		_ = c.session.CloseWithMsg(goingAway)
+		c.close(goingAway)
 	}
 	done := make(chan struct{})
 	go func() { h.conns.Wait(); close(done) }()
@@ -230,13 +243,16 @@ func (h *Hub) connect(s *melody.Session) {
 	}
 	h.mu.Unlock()
 	if closing {
-		_ = s.CloseWithMsg(goingAway)
+		c.close(goingAway)
 	}
 }
 
 func (h *Hub) disconnect(s *melody.Session) {
 	defer h.conns.Done()
 	c := clientOf(s)
+	// Frames read before the socket closed are handled first, as they were
+	// sent: a join still in the inbox would otherwise outlive the leaves.
+	c.unhandled.Wait()
 	h.mu.Lock()
 	delete(h.clients, c)
 	h.mu.Unlock()
