@@ -434,19 +434,26 @@ func (n *compiled) object(data []byte, i, depth int) (int, bool) {
 		if i, ok = sub.value(data, i, depth); !ok {
 			return i, false
 		}
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return i, false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return i + 1, n.allRequired(seen)
-		default:
-			return i, false
+		var closed bool
+		if i, closed, ok = afterElement(data, i, '}'); !ok || closed {
+			return i, ok && n.allRequired(seen)
 		}
 	}
+}
+
+// afterElement reads what follows a member or an item: a comma (and the
+// space after it) or the closing bracket.
+func afterElement(data []byte, i int, closing byte) (next int, closed, ok bool) {
+	i = skipSpace(data, i)
+	switch {
+	case i >= len(data):
+		return i, false, false
+	case data[i] == ',':
+		return skipSpace(data, i+1), false, true
+	case data[i] == closing:
+		return i + 1, true, true
+	}
+	return i, false, false
 }
 
 // anyValue is the schema of a member no keyword constrains.
@@ -487,17 +494,9 @@ func (n *compiled) array(data []byte, i, depth int) (int, bool) {
 		if n.maxItems >= 0 && count > n.maxItems {
 			return i, false
 		}
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return i, false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			return i + 1, count >= n.minItems
-		default:
-			return i, false
+		var closed bool
+		if i, closed, ok = afterElement(data, i, ']'); !ok || closed {
+			return i, ok && count >= n.minItems
 		}
 	}
 }

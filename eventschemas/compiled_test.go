@@ -167,20 +167,9 @@ func nested(depth int) map[string]any {
 // FuzzCompiledSound holds the fast path to the reference validator on
 // arbitrary bytes: whatever it accepts, the reference must accept too.
 func FuzzCompiledSound(f *testing.F) {
-	type target struct {
-		eventType string
-		version   int
-	}
-	var targets []target
-	index := map[target]uint8{}
-	for _, eventType := range reg.EventTypes() {
-		for v := 1; v <= reg.Latest(eventType); v++ {
-			index[target{eventType, v}] = uint8(len(targets))
-			targets = append(targets, target{eventType, v})
-		}
-	}
+	targets, index := schemaTargets()
 	for _, e := range writtenEvents(f) {
-		f.Add(index[target{e.Type, e.Metadata.SchemaVersion}], e.Data)
+		f.Add(index[schemaTarget{e.Type, e.Metadata.SchemaVersion}], e.Data)
 	}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		if !utf8.Valid(data) {

@@ -12,22 +12,11 @@ import (
 // trip through domain.EncodeEvent: the schemas must never admit data the
 // domain cannot read or would write differently.
 func FuzzDecodeEvent(f *testing.F) {
-	type target struct {
-		eventType string
-		version   int
-	}
-	var targets []target
-	index := map[target]uint8{}
-	for _, eventType := range reg.EventTypes() {
-		for v := 1; v <= reg.Latest(eventType); v++ {
-			index[target{eventType, v}] = uint8(len(targets))
-			targets = append(targets, target{eventType, v})
-		}
-	}
+	targets, index := schemaTargets()
 	for _, e := range domainEvents(f) {
-		f.Add(index[target{e.Type, e.Metadata.SchemaVersion}], e.Data)
+		f.Add(index[schemaTarget{e.Type, e.Metadata.SchemaVersion}], e.Data)
 	}
-	f.Add(index[target{domain.EventConversationStarted, 1}], fixture(f, "ConversationStarted-v1.json"))
+	f.Add(index[schemaTarget{domain.EventConversationStarted, 1}], fixture(f, "ConversationStarted-v1.json"))
 	f.Add(uint8(0), []byte(`null`))
 	f.Add(uint8(1), []byte(`{"info":{"n":1e400},"to":[]}`))
 
@@ -56,4 +45,24 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("valid %s v%d fails its schema once the domain encodes it again: %v\nin:  %s\nout: %s", tgt.eventType, tgt.version, err, up, again.Data)
 		}
 	})
+}
+
+// schemaTarget is one event type and schema version a fuzz input is checked as.
+type schemaTarget struct {
+	eventType string
+	version   int
+}
+
+// schemaTargets lists every event type and version with a schema, and the
+// index of each in that list, for a fuzz input's first byte to pick one.
+func schemaTargets() ([]schemaTarget, map[schemaTarget]uint8) {
+	var targets []schemaTarget
+	index := map[schemaTarget]uint8{}
+	for _, eventType := range reg.EventTypes() {
+		for v := 1; v <= reg.Latest(eventType); v++ {
+			index[schemaTarget{eventType, v}] = uint8(len(targets))
+			targets = append(targets, schemaTarget{eventType, v})
+		}
+	}
+	return targets, index
 }

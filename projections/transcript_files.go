@@ -119,7 +119,7 @@ func (f transcriptFiles) clear() error {
 	if err := os.Remove(filepath.Join(f.dir, checkpointFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("clear transcripts: %w", err)
 	}
-	if err := syncDir(f.dir); err != nil {
+	if err := syncPath(f.dir); err != nil {
 		return fmt.Errorf("clear transcripts: %w", err)
 	}
 	entries, err := os.ReadDir(f.dir)
@@ -226,13 +226,15 @@ func syncFiles(root string, paths []string) error {
 		dirs[filepath.Dir(p)] = true
 	}
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
+		if err := syncPath(d); err != nil {
 			return fmt.Errorf("make transcripts durable: %w", err)
 		}
 	}
 	return nil
 }
 
+// syncPath makes a file durable, or, for a directory, its entries (files
+// created, renamed or removed in it).
 func syncPath(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -240,17 +242,6 @@ func syncPath(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-// syncDir makes the entries of dir (files created, renamed or removed in
-// it) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // replaceFile replaces path with data so that a reader sees the old file
@@ -298,7 +289,7 @@ func replace(path string, data []byte, durable bool) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if durable {
-		if err = syncDir(dir); err != nil {
+		if err = syncPath(dir); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
