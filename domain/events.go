@@ -109,9 +109,12 @@ func DecodeEvent(rec RecordedEvent) (Event, error) {
 	case EventConversationStarted:
 		return decodeAs[ConversationStarted](rec)
 	case EventChatMessage, EventActivityMessage:
-		var m Message
-		if err := json.Unmarshal(rec.Data, &m); err != nil {
-			return nil, fmt.Errorf("decode %s %s: %w", rec.Type, rec.ID, err)
+		m, ok := decodeStoredMessage(rec.Data)
+		if !ok {
+			m = Message{}
+			if err := json.Unmarshal(rec.Data, &m); err != nil {
+				return nil, fmt.Errorf("decode %s %s: %w", rec.Type, rec.ID, err)
+			}
 		}
 		m.Type = rec.Type
 		return m.WithSequence(rec.Revision), nil
