@@ -52,10 +52,7 @@ func TestTranscripts_FollowsEndsAndResumesAfterRestart(t *testing.T) {
 	store := openStore(t)
 	svc := newService(t, store)
 	dir := t.TempDir()
-	p, err := projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openTranscripts(t, dir, store)
 	stop := run(t, p)
 	first := startChat(t, svc, "")
 	first.say(first.cus, "Γεια σας")
@@ -69,10 +66,7 @@ func TestTranscripts_FollowsEndsAndResumesAfterRestart(t *testing.T) {
 	second.say(second.cus, "Привет")
 	second.end()
 	ongoing := startChat(t, svc, "")
-	p, err = projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p = openTranscripts(t, dir, store)
 	stop = run(t, p)
 	defer stop()
 	eventually(t, "the second transcript stored", func() bool { return len(storedFiles(t, dir)) == 2 })
@@ -95,10 +89,7 @@ func TestTranscripts_RebuildGivesIdenticalTranscripts(t *testing.T) {
 	store := openStore(t)
 	svc := newService(t, store)
 	dir := t.TempDir()
-	p, err := projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openTranscripts(t, dir, store)
 	for i := range 5 {
 		c := startChat(t, svc, "")
 		c.say(c.cus, "שלום")
@@ -354,10 +345,7 @@ func TestTranscripts_CheckpointNeverPassesAFileNotDurable(t *testing.T) {
 	store := openStore(t)
 	h := newHistory(t, store, 60, 10)
 	dir := t.TempDir()
-	p, err := projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openTranscripts(t, dir, store)
 	var endsMu sync.Mutex
 	ends, last := h.ends(t)
 	b := observeBarriers(t, p, dir, func() map[string]domain.Position {
@@ -422,19 +410,14 @@ func TestTranscripts_RunRetriesAfterAStoreFailure(t *testing.T) {
 	store := openStore(t)
 	h := newHistory(t, store, 6, 2)
 	dir := t.TempDir()
-	p, err := projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openTranscripts(t, dir, store)
 	stop := run(t, p)
 	eventually(t, "four transcripts", func() bool { return len(storedFiles(t, dir)) == 4 })
 	stop()
 
 	h.end(t, h.ids[0])
 	fl := &flaky{EventStore: store, stream: domain.StreamName(h.ids[0])}
-	if p, err = projections.OpenTranscripts(dir, fl, nil); err != nil {
-		t.Fatal(err)
-	}
+	p = openTranscripts(t, dir, fl)
 	stop = run(t, p)
 	defer stop()
 	eventually(t, "the fifth transcript", func() bool { return len(storedFiles(t, dir)) == 5 })
@@ -450,10 +433,7 @@ func TestTranscripts_RebuildInParallel(t *testing.T) {
 	store := openStore(t)
 	h := newHistory(t, store, 120, 7)
 	dir := t.TempDir()
-	p, err := projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openTranscripts(t, dir, store)
 	ends, last := h.ends(t)
 	b := observeBarriers(t, p, dir, func() map[string]domain.Position { return ends }, nil)
 	var calls []int
@@ -501,10 +481,7 @@ func TestTranscripts_RebuildReportsErrors(t *testing.T) {
 	h := newHistory(t, store, 40, 0)
 	bad := h.ids[17]
 	dir := t.TempDir()
-	p, err := projections.OpenTranscripts(dir, &broken{EventStore: store, stream: domain.StreamName(bad)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openTranscripts(t, dir, &broken{EventStore: store, stream: domain.StreamName(bad)})
 	last := 0
 	n, err := p.Rebuild(t.Context(), func(done, _ int) { last = done })
 	if err == nil || !strings.Contains(err.Error(), bad) || domain.ErrorCode(err) != domain.CodeSchema {
@@ -517,9 +494,7 @@ func TestTranscripts_RebuildReportsErrors(t *testing.T) {
 		t.Error("a checkpoint after a failed rebuild")
 	}
 
-	if p, err = projections.OpenTranscripts(dir, store, nil); err != nil {
-		t.Fatal(err)
-	}
+	p = openTranscripts(t, dir, store)
 	projections.ObserveBarriers(p, func([]string) error { return errors.New("write-back failed") })
 	if n, err := p.Rebuild(t.Context(), nil); err == nil || !strings.Contains(err.Error(), "write-back failed") {
 		t.Fatalf("Rebuild with a failing barrier = %d, %v", n, err)
@@ -548,10 +523,7 @@ func TestTranscripts_CheckpointWaitsForTranscriptsInProgress(t *testing.T) {
 	store := openStore(t)
 	h := newHistory(t, store, 30, 24)
 	dir := t.TempDir()
-	p, err := projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := openTranscripts(t, dir, store)
 	var endsMu sync.Mutex
 	ends, last := h.ends(t)
 	b := observeBarriers(t, p, dir, func() map[string]domain.Position {
@@ -572,9 +544,7 @@ func TestTranscripts_CheckpointWaitsForTranscriptsInProgress(t *testing.T) {
 	endsMu.Lock()
 	ends, last = h.ends(t)
 	endsMu.Unlock()
-	if p, err = projections.OpenTranscripts(dir, &slow{EventStore: store}, nil); err != nil {
-		t.Fatal(err)
-	}
+	p = openTranscripts(t, dir, &slow{EventStore: store})
 	projections.ObserveBarriers(p, b.barrier)
 	b.p = p
 	stop = run(t, p)
@@ -585,4 +555,14 @@ func TestTranscripts_CheckpointWaitsForTranscriptsInProgress(t *testing.T) {
 	}
 	b.verify()
 	sameFiles(t, p, dir, h.want(t))
+}
+
+// openTranscripts opens the projection kept in dir over store.
+func openTranscripts(t *testing.T, dir string, store domain.EventStore) *projections.Transcripts {
+	t.Helper()
+	p, err := projections.OpenTranscripts(dir, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
