@@ -168,48 +168,30 @@ func (p *jsonScan) array(item func()) {
 
 func (p *jsonScan) participant() Participant {
 	var v Participant
-	var seen uint8
-	p.object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
-		case "id":
-			bit, v.ID = 1, p.str()
-		case "name":
-			bit, v.Name = 2, p.str()
-		case "role":
-			bit, v.Role = 4, Role(p.str())
-		default:
-			return false
-		}
-		ok := seen&bit == 0
-		seen |= bit
-		return ok
-	})
+	p.stringMembers([]string{"id", "name", "role"}, &v.ID, &v.Name, (*string)(&v.Role))
 	return v
 }
 
 func (p *jsonScan) attachment() Attachment {
 	var v Attachment
+	p.stringMembers([]string{"type", "name", "contentUrl", "thumbnailUrl"}, &v.Type, &v.Name, &v.ContentURL, &v.ThumbnailURL)
+	return v
+}
+
+// stringMembers reads an object whose members are all strings, each
+// keys[i] into dsts[i], each key at most once.
+func (p *jsonScan) stringMembers(keys []string, dsts ...*string) {
 	var seen uint8
 	p.object(func(key []byte) bool {
-		var bit uint8
-		switch string(key) {
-		case "type":
-			bit, v.Type = 1, p.str()
-		case "name":
-			bit, v.Name = 2, p.str()
-		case "contentUrl":
-			bit, v.ContentURL = 4, p.str()
-		case "thumbnailUrl":
-			bit, v.ThumbnailURL = 8, p.str()
-		default:
-			return false
+		for i, k := range keys {
+			if string(key) == k && seen&(1<<i) == 0 {
+				seen |= 1 << i
+				*dsts[i] = p.str()
+				return true
+			}
 		}
-		ok := seen&bit == 0
-		seen |= bit
-		return ok
+		return false
 	})
-	return v
 }
 
 // skipValue passes over one value of the plain form: objects, arrays,

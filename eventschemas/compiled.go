@@ -253,30 +253,24 @@ func intersect(n *compiled, values []string) []string {
 	return slices.DeleteFunc(slices.Clone(values), func(v string) bool { return !slices.Contains(n.enum, v) })
 }
 
+// typeBits maps the names of JSON types to bits of compiled.types.
+var typeBits = map[string]uint8{
+	"object": typeObject, "array": typeArray, "string": typeString, "integer": typeInteger,
+	"number": typeNumber, "boolean": typeBoolean, "null": typeNull,
+}
+
 func (n *compiled) compileType(v any) error {
 	names := []any{v}
 	if list, ok := v.([]any); ok {
 		names = list
 	}
 	for _, name := range names {
-		switch name {
-		case "object":
-			n.types |= typeObject
-		case "array":
-			n.types |= typeArray
-		case "string":
-			n.types |= typeString
-		case "integer":
-			n.types |= typeInteger
-		case "number":
-			n.types |= typeNumber
-		case "boolean":
-			n.types |= typeBoolean
-		case "null":
-			n.types |= typeNull
-		default:
+		str, _ := name.(string)
+		bit, ok := typeBits[str]
+		if !ok {
 			return fmt.Errorf("unknown type %v", name)
 		}
+		n.types |= bit
 	}
 	return nil
 }
