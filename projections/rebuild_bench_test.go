@@ -78,7 +78,9 @@ func fillRebuildStore(dir string) error {
 	for w := range writers {
 		wg.Go(func() {
 			for i := w; i < *rebuildConversations; i += writers {
-				id := fmt.Sprintf("00000000-0000-4000-9000-%012d", i)
+				// Spread like real conversation ids, over every shard
+				// directory of the transcript projection.
+				id := domain.NameUUID(fmt.Sprint("rebuild-bench-", i))
 				spec := benchdata.Spec{ID: id, Channel: "web", Messages: rebuildPerConv - 6, Ended: i%10 != 0,
 					Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)}
 				if i%10 == 5 {

@@ -72,10 +72,7 @@ func (f transcriptFiles) store(t *Transcript) error {
 // possibly an empty or unreadable one, which Get folds again) and returns
 // its path. Unless durable, the file is left to a later fileSyncer barrier.
 func (f transcriptFiles) write(t *Transcript, durable bool) (string, error) {
-	raw, err := RenderJSON(t)
-	if err != nil {
-		return "", err
-	}
+	raw := RenderJSON(t)
 	p := f.path(t.ConversationID)
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return "", fmt.Errorf("store transcript: %w", err)

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -104,15 +103,6 @@ func (t *Transcript) HeaderFields() [][2]string {
 		{"Ended", FormatStamp(t.EndedAt)},
 		{"Duration", FormatDuration(t.Duration())},
 	}
-}
-
-// RenderJSON renders the transcript as indented JSON.
-func RenderJSON(t *Transcript) ([]byte, error) {
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("render transcript %s as JSON: %w", t.ConversationID, err)
-	}
-	return append(b, '\n'), nil
 }
 
 // RenderText renders the transcript as plain text: the body of the

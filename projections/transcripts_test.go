@@ -206,11 +206,7 @@ func (h *history) want(t *testing.T) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := projections.RenderJSON(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[id] = string(raw)
+		out[id] = string(projections.RenderJSON(tr))
 	}
 	return out
 }

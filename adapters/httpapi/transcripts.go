@@ -68,11 +68,7 @@ func (s *Server) getTranscript(c echo.Context) error {
 		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": "transcript-" + id + ".pdf"}))
 		return c.Blob(http.StatusOK, "application/pdf", body)
 	case "json":
-		body, err := projections.RenderJSON(t)
-		if err != nil {
-			return err
-		}
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, projections.RenderJSON(t))
 	case "txt":
 		return c.Blob(http.StatusOK, echo.MIMETextPlainCharsetUTF8, projections.RenderText(t))
 	}

@@ -1,0 +1,68 @@
+// Package jsonenc appends JSON values exactly as encoding/json's Marshal
+// encodes them, without reflection, for the few hot paths (storing a
+// message, rendering a transcript) where reflection was a measurable share
+// of the CPU. What it does not handle itself it hands to encoding/json, so
+// the bytes are always encoding/json's; TestStringMatchesEncodingJSON and
+// FuzzString hold it to that.
+package jsonenc
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+const hex = "0123456789abcdef"
+
+// String appends s as a JSON string, as json.Marshal(s) would: with HTML
+// characters and control characters escaped. A string with invalid UTF-8
+// or U+2028 or U+2029, which encoding/json replaces or escapes, goes through
+// encoding/json.
+func String(b []byte, s string) []byte {
+	mark := len(b)
+	b = append(b, '"')
+	start := 0 // s[start:i] is still to be copied
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				raw, _ := json.Marshal(s) // a string always marshals
+				return append(b[:mark], raw...)
+			}
+			i += size
+			continue
+		}
+		var esc string
+		switch {
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c == '\n':
+			esc = `\n`
+		case c == '\r':
+			esc = `\r`
+		case c == '\t':
+			esc = `\t`
+		case c == '\b':
+			esc = `\b`
+		case c == '\f':
+			esc = `\f`
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			i++
+			start = i
+			continue
+		default:
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, esc...)
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
