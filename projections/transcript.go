@@ -178,6 +178,7 @@ func (f *TranscriptFold) Transcript() *Transcript {
 // no conversation and CodeOngoing when it has not ended.
 func FoldTranscript(conversationID string, recs []domain.RecordedEvent) (*Transcript, error) {
 	f := NewTranscriptFold(conversationID)
+	f.t.Entries = make([]TranscriptEntry, 0, len(recs))
 	for _, rec := range recs {
 		if err := f.Apply(rec); err != nil {
 			return nil, err
@@ -189,5 +190,5 @@ func FoldTranscript(conversationID string, recs []domain.RecordedEvent) (*Transc
 	if !f.Ended() {
 		return nil, domain.Errorf(domain.CodeOngoing, "conversation %s has not ended; its transcript is available once it has", conversationID)
 	}
-	return f.Transcript(), nil
+	return &f.t, nil // the fold goes with this call: nothing else shares it
 }

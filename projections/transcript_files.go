@@ -48,6 +48,10 @@ func safeName(id string) bool {
 	return true
 }
 
+// renderBuffers keeps the buffers that transcripts are rendered into on
+// their way to a file: a rebuild renders thousands, of tens of KB each.
+var renderBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
 func (f transcriptFiles) load(id string) (*Transcript, error) {
 	raw, err := os.ReadFile(f.path(id))
 	if err != nil {
@@ -72,7 +76,10 @@ func (f transcriptFiles) store(t *Transcript) error {
 // possibly an empty or unreadable one, which Get folds again) and returns
 // its path. Unless durable, the file is left to a later fileSyncer barrier.
 func (f transcriptFiles) write(t *Transcript, durable bool) (string, error) {
-	raw := RenderJSON(t)
+	buf := renderBuffers.Get().(*[]byte)
+	defer renderBuffers.Put(buf)
+	raw := AppendJSON((*buf)[:0], t)
+	*buf = raw
 	p := f.path(t.ConversationID)
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return "", fmt.Errorf("store transcript: %w", err)

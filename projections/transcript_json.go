@@ -14,7 +14,12 @@ import (
 // encoding/json, which marshals and then indents again, was a fifth of the
 // CPU of rebuilding the projection.
 func RenderJSON(t *Transcript) []byte {
-	w := indentWriter{b: make([]byte, 0, 512+len(t.Entries)*384)}
+	return AppendJSON(make([]byte, 0, 512+len(t.Entries)*384), t)
+}
+
+// AppendJSON appends what RenderJSON renders to b.
+func AppendJSON(b []byte, t *Transcript) []byte {
+	w := indentWriter{b: b}
 	w.open('{')
 	w.key("format")
 	w.b = strconv.AppendInt(w.b, int64(t.Format), 10)
