@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/parley-chat/parley/domain"
@@ -19,6 +20,8 @@ func renderCases() []*projections.Transcript {
 		Customer: cus, StartedAt: "2026-01-01T00:00:00Z", EndedAt: "2026-01-01T00:10:00.5Z",
 		Participants: []projections.TranscriptParticipant{cus, agent, {ID: "x"}},
 		Entries: []projections.TranscriptEntry{
+			{Sequence: 9, Time: "t0", Type: "Odd", From: agent, Text: "every field", ActivityType: "odd", Attachments: []domain.Attachment{
+				{Type: "text/plain", Name: "n.txt", ContentURL: "https://x/n", ThumbnailURL: "https://x/n.png"}}},
 			{Sequence: 1, Time: "t1", Type: domain.TypeActivityMessage, From: cus, ActivityType: domain.ActivityParticipantJoined},
 			{Sequence: 2, Time: "t2", Type: domain.TypeChatMessage, From: cus, Text: "bad \xff utf-8, line\u2028sep, \\ \x01 🎉"},
 			{Sequence: 3, Time: "t3", Type: domain.TypeChatMessage, From: agent, Text: "files", Attachments: []domain.Attachment{
@@ -36,8 +39,27 @@ func renderCases() []*projections.Transcript {
 }
 
 func TestRenderJSONMatchesEncodingJSON(t *testing.T) {
-	for _, tr := range renderCases() {
+	cases := renderCases()
+	// A field added to the model and not to RenderJSON must fail here: the
+	// first case sets every field, in every nested struct.
+	requireAllSet(t, "Transcript", reflect.ValueOf(*cases[0]))
+	for _, tr := range cases {
 		checkRenderJSON(t, tr)
+	}
+}
+
+func requireAllSet(t *testing.T, path string, v reflect.Value) {
+	t.Helper()
+	if v.IsZero() {
+		t.Fatalf("%s is not set in the first render case", path)
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			requireAllSet(t, path+"."+v.Type().Field(i).Name, v.Field(i))
+		}
+	case reflect.Slice:
+		requireAllSet(t, path+"[0]", v.Index(0))
 	}
 }
 
