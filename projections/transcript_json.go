@@ -32,27 +32,9 @@ func AppendJSON(b []byte, t *Transcript) []byte {
 	w.stringField("startedAt", t.StartedAt)
 	w.stringField("endedAt", t.EndedAt)
 	w.key("participants")
-	if t.Participants == nil {
-		w.b = append(w.b, "null"...)
-	} else {
-		w.open('[')
-		for _, p := range t.Participants {
-			w.item()
-			w.participant(p)
-		}
-		w.close(']')
-	}
+	appendArray(&w, t.Participants, (*indentWriter).participant)
 	w.key("entries")
-	if t.Entries == nil {
-		w.b = append(w.b, "null"...)
-	} else {
-		w.open('[')
-		for i := range t.Entries {
-			w.item()
-			w.entry(&t.Entries[i])
-		}
-		w.close(']')
-	}
+	appendArray(&w, t.Entries, (*indentWriter).entry)
 	w.key("endSequence")
 	w.b = strconv.AppendUint(w.b, t.EndSequence, 10)
 	w.close('}')
@@ -92,6 +74,21 @@ func (w *indentWriter) newline() {
 	}
 }
 
+// appendArray writes items as a JSON array, or null for a nil slice, as
+// encoding/json does.
+func appendArray[T any](w *indentWriter, items []T, write func(*indentWriter, T)) {
+	if items == nil {
+		w.b = append(w.b, "null"...)
+		return
+	}
+	w.open('[')
+	for _, it := range items {
+		w.item()
+		write(w, it)
+	}
+	w.close(']')
+}
+
 // item starts an element of an array or a member of an object.
 func (w *indentWriter) item() {
 	if !w.empty {
@@ -127,7 +124,7 @@ func (w *indentWriter) participant(p TranscriptParticipant) {
 	w.close('}')
 }
 
-func (w *indentWriter) entry(e *TranscriptEntry) {
+func (w *indentWriter) entry(e TranscriptEntry) {
 	w.open('{')
 	w.key("sequence")
 	w.b = strconv.AppendUint(w.b, e.Sequence, 10)
@@ -139,12 +136,7 @@ func (w *indentWriter) entry(e *TranscriptEntry) {
 	w.optionalString("activityType", e.ActivityType)
 	if len(e.Attachments) > 0 {
 		w.key("attachments")
-		w.open('[')
-		for _, a := range e.Attachments {
-			w.item()
-			w.attachment(a)
-		}
-		w.close(']')
+		appendArray(w, e.Attachments, (*indentWriter).attachment)
 	}
 	w.close('}')
 }
