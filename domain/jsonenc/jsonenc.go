@@ -1,7 +1,6 @@
 // Package jsonenc appends JSON values exactly as encoding/json's Marshal
-// encodes them, without reflection, for the few hot paths (storing a
-// message, rendering a transcript) where reflection was a measurable share
-// of the CPU. What it does not handle itself it hands to encoding/json, so
+// encodes them, without reflection, for hot paths where reflection was a
+// measurable share of the CPU (rendering transcripts; see ADR 13). What it does not handle itself it hands to encoding/json, so
 // the bytes are always encoding/json's; TestStringMatchesEncodingJSON and
 // FuzzString hold it to that.
 package jsonenc
