@@ -83,11 +83,14 @@ func (p PersonalData) DisplayName() string {
 
 // EncodeEvent turns an event into the data proposed to the store.
 func EncodeEvent(id string, e Event, meta Metadata) (EventData, error) {
+	var data []byte
+	var err error
 	if m, ok := e.(Message); ok {
 		m.Sequence = nil // derived from the stream, never stored
-		e = m
+		data, err = AppendMessage(make([]byte, 0, messageSize(&m)), &m)
+	} else {
+		data, err = json.Marshal(e)
 	}
-	data, err := json.Marshal(e)
 	if err != nil {
 		return EventData{}, fmt.Errorf("encode %s: %w", e.EventType(), err)
 	}

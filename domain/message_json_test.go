@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -63,4 +64,78 @@ func FuzzDecodeStoredMessage(f *testing.F) {
 			t.Fatalf("%q:\nfast path     %#v\nencoding/json %#v", data, got, want)
 		}
 	})
+}
+
+// appendCases are messages in every corner of their encoding: omitted
+// members, empty objects and arrays, HTML and control characters, invalid
+// UTF-8, info that encoding/json compacts and escapes.
+func appendCases() []Message {
+	seq := uint64(18446744073709551615)
+	zero := uint64(0)
+	return []Message{
+		{},
+		{ID: "a", ConversationID: "c", Type: TypeChatMessage, From: Participant{ID: "p", Name: "Ann", Role: RoleAgent},
+			To: []Participant{{ID: "x"}, {ID: "y", Name: "<b>&</b>", Role: RoleCustomer}}, Text: "line\nbreak \"quoted\" \u2028 \xff é 😀",
+			Tag: TagWhisper, RefID: "+3120", Attachments: []Attachment{{}, {Type: "image/png", Name: "n", ContentURL: "u", ThumbnailURL: "t"}, {Name: "only"}},
+			ActivityType: ActivityTyping, Info: json.RawMessage(` { "a" : [1, "<x>"] } `), Timestamp: "2024-03-11T08:14:02.517Z", Sequence: &seq},
+		{To: []Participant{}, Attachments: []Attachment{}, Info: json.RawMessage(`null`), Sequence: &zero},
+	}
+}
+
+func TestAppendMessageMatchesEncodingJSON(t *testing.T) {
+	for _, m := range appendCases() {
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AppendMessage([]byte("prefix"), &m)
+		if err != nil || string(got) != "prefix"+string(want) {
+			t.Errorf("AppendMessage(%#v):\ngot  %s (%v)\nwant prefix%s", m, got, err, want)
+		}
+	}
+	// A field added to Message and not to AppendMessage must fail here.
+	full := appendCases()[1]
+	for _, v := range []reflect.Value{reflect.ValueOf(full), reflect.ValueOf(full.From), reflect.ValueOf(full.Attachments[1])} {
+		for i := range v.NumField() {
+			if v.Field(i).IsZero() {
+				t.Errorf("the full case leaves %s.%s unset: set it here, and encode it in AppendMessage", v.Type().Name(), v.Type().Field(i).Name)
+			}
+		}
+	}
+	m := Message{Info: json.RawMessage(`{"a":`)}
+	if _, err := AppendMessage(nil, &m); err == nil {
+		t.Error("AppendMessage accepts an info that is not JSON")
+	}
+}
+
+// FuzzAppendMessage holds AppendMessage to encoding/json: every message
+// encoding/json can decode is encoded by both to the same bytes.
+func FuzzAppendMessage(f *testing.F) {
+	for _, data := range storedMessages {
+		f.Add([]byte(data))
+	}
+	for _, m := range appendCases() {
+		data, _ := json.Marshal(m)
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var m Message
+		if json.Unmarshal(data, &m) != nil {
+			return
+		}
+		want, werr := json.Marshal(m)
+		got, gerr := AppendMessage(nil, &m)
+		if (werr != nil) != (gerr != nil) || werr == nil && !bytes.Equal(got, want) {
+			t.Fatalf("%q:\nAppendMessage %s (%v)\nencoding/json %s (%v)", data, got, gerr, want, werr)
+		}
+	})
+}
+
+func TestDecodePlainMessageGivesZeroWhenRefused(t *testing.T) {
+	if m, ok := DecodePlainMessage([]byte(`{"id":"a","text":"b\n"}`)); ok || !reflect.DeepEqual(m, Message{}) {
+		t.Errorf("DecodePlainMessage = %#v, %v; want a zero Message, false", m, ok)
+	}
+	if m, ok := DecodePlainMessage([]byte(`{"id":"a"}`)); !ok || m.ID != "a" {
+		t.Errorf("DecodePlainMessage = %#v, %v; want id a, true", m, ok)
+	}
 }

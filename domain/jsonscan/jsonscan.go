@@ -1,0 +1,212 @@
+// Package jsonscan reads JSON of the plain form Parley itself writes (no
+// white space, strings without escapes) without reflection, for the hot
+// paths where encoding/json's reflection was a measurable share of the CPU:
+// decoding stored messages and the frames of the websocket protocol (see ADR
+// 13). A Scanner stops at the first thing outside that form and reports it;
+// its callers then decode with encoding/json, so what they decode is always
+// what encoding/json would give, and their tests hold them to that.
+package jsonscan
+
+import "bytes"
+
+// Scanner walks one JSON text of the plain form. Once Bad reports true, what
+// its methods returned since is void.
+type Scanner struct {
+	b   []byte
+	i   int
+	bad bool
+}
+
+// New returns a Scanner at the start of b.
+func New(b []byte) Scanner { return Scanner{b: b} }
+
+// Bad reports whether the text left the plain form (or ended early).
+func (p *Scanner) Bad() bool { return p.bad }
+
+// Done reports whether the whole text was read in the plain form.
+func (p *Scanner) Done() bool { return !p.bad && p.i == len(p.b) }
+
+// Fail marks the text as outside the plain form, for callers that find a
+// value they do not accept.
+func (p *Scanner) Fail() { p.bad, p.i = true, len(p.b) }
+
+// Peek returns the next byte without reading it.
+func (p *Scanner) Peek() byte {
+	if p.i >= len(p.b) {
+		p.Fail()
+		return 0
+	}
+	return p.b[p.i]
+}
+
+func (p *Scanner) expect(c byte) {
+	if p.Peek() != c {
+		p.Fail()
+		return
+	}
+	p.i++
+}
+
+// Str reads a string without escapes or control characters.
+func (p *Scanner) Str() string { return string(p.RawStr()) }
+
+// RawStr is Str without the copy: the contents, sharing the text's bytes.
+func (p *Scanner) RawStr() []byte {
+	p.expect('"')
+	start := p.i
+	for p.i < len(p.b) {
+		switch c := p.b[p.i]; {
+		case c == '"':
+			p.i++
+			return p.b[start : p.i-1]
+		case c == '\\' || c < 0x20:
+			p.Fail()
+			return nil
+		}
+		p.i++
+	}
+	p.Fail()
+	return nil
+}
+
+// Object reads an object, calling member with each key, positioned at its
+// value; member reads the value, or returns false to give up on the text.
+func (p *Scanner) Object(member func(key []byte) bool) bool {
+	p.expect('{')
+	if p.Peek() == '}' {
+		p.i++
+		return true
+	}
+	for !p.bad {
+		key := p.RawStr()
+		p.expect(':')
+		if p.bad || !member(key) {
+			p.Fail()
+			return false
+		}
+		switch p.Peek() {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			return true
+		default:
+			p.Fail()
+		}
+	}
+	return false
+}
+
+// Array reads an array, calling item to read each element.
+func (p *Scanner) Array(item func()) {
+	p.expect('[')
+	if p.Peek() == ']' {
+		p.i++
+		return
+	}
+	for !p.bad {
+		item()
+		switch p.Peek() {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return
+		default:
+			p.Fail()
+		}
+	}
+}
+
+// StringMembers reads an object whose members are all strings, keys[i]
+// into *dsts[i], each key at most once.
+func (p *Scanner) StringMembers(keys []string, dsts ...*string) {
+	var seen uint64
+	p.Object(func(key []byte) bool {
+		for i, k := range keys {
+			if string(key) == k && seen&(1<<i) == 0 {
+				seen |= 1 << i
+				*dsts[i] = p.Str()
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// maxDepth bounds the nesting Value follows, as a guard against stack
+// exhaustion; deeper text is left to encoding/json.
+const maxDepth = 64
+
+// Value reads any one value (object, array, string, number, true, false or
+// null) and returns its text, sharing the text's bytes.
+func (p *Scanner) Value() []byte {
+	start := p.i
+	p.skipValue(0)
+	if p.bad {
+		return nil
+	}
+	return p.b[start:p.i]
+}
+
+func (p *Scanner) skipValue(depth int) {
+	if depth > maxDepth {
+		p.Fail()
+		return
+	}
+	switch c := p.Peek(); {
+	case c == '{':
+		p.Object(func([]byte) bool { p.skipValue(depth + 1); return true })
+	case c == '[':
+		p.Array(func() { p.skipValue(depth + 1) })
+	case c == '"':
+		p.RawStr()
+	case c == '-' || '0' <= c && c <= '9':
+		p.number()
+	default:
+		for _, word := range []string{"true", "false", "null"} {
+			if bytes.HasPrefix(p.b[p.i:], []byte(word)) {
+				p.i += len(word)
+				return
+			}
+		}
+		p.Fail()
+	}
+}
+
+// number passes over a number in JSON's grammar.
+func (p *Scanner) number() {
+	digits := func() int {
+		n := 0
+		for p.i < len(p.b) && '0' <= p.b[p.i] && p.b[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	if p.b[p.i] == '-' {
+		p.i++
+	}
+	if p.Peek() == '0' {
+		p.i++
+	} else if digits() == 0 {
+		p.Fail()
+		return
+	}
+	if p.i < len(p.b) && p.b[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			p.Fail()
+			return
+		}
+	}
+	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			p.Fail()
+		}
+	}
+}
