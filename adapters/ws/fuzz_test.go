@@ -1,7 +1,9 @@
 package ws
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -46,16 +48,34 @@ func FuzzDecodeFrame(f *testing.F) {
 		` `,
 		strings.Repeat("[", 20000) + strings.Repeat("]", 20000),
 		`{"event":"x","data":` + strings.Repeat(`{"a":`, 500) + `1` + strings.Repeat(`}`, 500) + `}`,
+		"{\"event\":\"sendMessage\",\"ack\":\"<b>&\u2028\u2029</b>\",\"data\":{\"type\":\"ChatMessage\",\"text\":\"<i>&\u2028</i>\"}}",
+		`{"event":"x","data":null,"ack":null}`,
+		`{"event":"x","data":{"a":[]},"ack":"é"}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		if fast, ok := scanFrame(raw); ok {
+			var want frame
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatalf("scanFrame accepts %q, encoding/json refuses it: %v", raw, err)
+			}
+			if fast.Event != want.Event || !bytes.Equal(fast.Data, want.Data) || !bytes.Equal(fast.Ack, want.Ack) {
+				t.Fatalf("%q:\nscanFrame     %+v\nencoding/json %+v", raw, fast, want)
+			}
+		}
 		fr, err := decodeFrame(raw)
 		if err != nil {
 			checkRefusal(t, err)
 			// The server answers with this frame, echoing the ack.
-			if out := errorFrame(fr.Ack, err); !json.Valid(out) {
+			out := errorFrame(fr.Ack, err)
+			if !json.Valid(out) {
 				t.Fatalf("error frame is not JSON: %s", out)
+			}
+			var de *domain.Error
+			errors.As(err, &de)
+			if want := marshalFrame(t, EventError, fr.Ack, errorData{Code: domain.ErrorCode(err), Message: domain.ErrorMessage(err), Field: de.Field}); !bytes.Equal(out, want) {
+				t.Fatalf("%q:\nerrorFrame    %s\nencoding/json %s", raw, out, want)
 			}
 			return
 		}
@@ -74,8 +94,30 @@ func FuzzDecodeFrame(f *testing.F) {
 			if b := encodeFrame(EventAck, fr.Ack, v); !json.Valid(b) {
 				t.Fatalf("decoded %T does not re-encode: %s", v, b)
 			}
+			// Frames, and messages, are written without reflection: the
+			// bytes must be encoding/json's all the same.
+			if m, ok := v.(*domain.Message); ok {
+				v = *m
+			}
+			if got, want := encodeFrame(EventAck, fr.Ack, v), marshalFrame(t, EventAck, fr.Ack, v); !bytes.Equal(got, want) {
+				t.Fatalf("%q:\nencodeFrame   %s\nencoding/json %s", raw, got, want)
+			}
 		}
 	})
+}
+
+// marshalFrame is a frame as encoding/json writes it.
+func marshalFrame(t *testing.T, event string, ack json.RawMessage, data any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(frame{Event: event, Data: raw, Ack: ack})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func checkRefusal(t *testing.T, err error) {

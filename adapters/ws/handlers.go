@@ -158,9 +158,11 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 }
 
 func (h *Hub) sendMessage(ctx context.Context, c *client, f frame, meta domain.Metadata) error {
-	var msg domain.Message
-	if err := decodeData(f.Data, &msg); err != nil {
-		return err
+	msg, ok := domain.DecodePlainMessage(f.Data)
+	if !ok {
+		if err := decodeData(f.Data, &msg); err != nil {
+			return err
+		}
 	}
 	m := c.membership(msg.ConversationID)
 	if m == nil && c.connectorChannel() != "" {
