@@ -87,7 +87,7 @@ func EncodeEvent(id string, e Event, meta Metadata) (EventData, error) {
 	var err error
 	if m, ok := e.(Message); ok {
 		m.Sequence = nil // derived from the stream, never stored
-		data, err = AppendMessage(make([]byte, 0, messageSize(&m)), &m)
+		data, err = AppendMessage(nil, &m)
 	} else {
 		data, err = json.Marshal(e)
 	}

@@ -3,6 +3,7 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -103,6 +104,7 @@ func attachment(p *jsonscan.Scanner) Attachment {
 // and checks it; that is its only way to fail. TestAppendMessageMatchesEncodingJSON
 // and FuzzAppendMessage hold it to encoding/json.
 func AppendMessage(b []byte, m *Message) ([]byte, error) {
+	b = slices.Grow(b, messageSize(m))
 	b = append(b, `{"id":`...)
 	b = jsonenc.String(b, m.ID)
 	b = append(b, `,"conversationId":`...)
@@ -141,12 +143,16 @@ func AppendMessage(b []byte, m *Message) ([]byte, error) {
 	}
 	b = appendOptional(b, `,"activityType":`, m.ActivityType)
 	if len(m.Info) > 0 {
-		info, err := json.Marshal(m.Info)
-		if err != nil {
-			return nil, err
-		}
 		b = append(b, `,"info":`...)
-		b = append(b, info...)
+		if plainInfo(m.Info) {
+			b = append(b, m.Info...)
+		} else {
+			info, err := json.Marshal(m.Info)
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, info...)
+		}
 	}
 	b = append(b, `,"timestamp":`...)
 	b = jsonenc.String(b, m.Timestamp)
@@ -155,6 +161,15 @@ func AppendMessage(b []byte, m *Message) ([]byte, error) {
 		b = strconv.AppendUint(b, *m.Sequence, 10)
 	}
 	return append(b, '}'), nil
+}
+
+// plainInfo reports whether info is already as encoding/json would write
+// it: in the plain form (compact, no escapes) and with nothing that
+// encoding/json escapes (HTML characters, U+2028, U+2029).
+func plainInfo(info []byte) bool {
+	p := jsonscan.New(info)
+	p.Value()
+	return p.Done() && !bytes.ContainsAny(info, "<>&\u2028\u2029")
 }
 
 // messageSize is a guess at the size of m's JSON, big enough for most

@@ -79,6 +79,8 @@ func appendCases() []Message {
 			Tag: TagWhisper, RefID: "+3120", Attachments: []Attachment{{}, {Type: "image/png", Name: "n", ContentURL: "u", ThumbnailURL: "t"}, {Name: "only"}},
 			ActivityType: ActivityTyping, Info: json.RawMessage(` { "a" : [1, "<x>"] } `), Timestamp: "2024-03-11T08:14:02.517Z", Sequence: &seq},
 		{To: []Participant{}, Attachments: []Attachment{}, Info: json.RawMessage(`null`), Sequence: &zero},
+		{Info: json.RawMessage(`{"t":1733212800123,"s":"é","a":[true,null,-1.5e3]}`)},
+		{Info: json.RawMessage(`{"s":"\u003c"}`)}, {Info: json.RawMessage(`"a&b"`)},
 	}
 }
 
