@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/parley-chat/parley/domain/jsonscan"
 )
 
 // This file is the fast path of Validate. Every stored event is checked on
@@ -547,6 +549,10 @@ func (n *compiled) stringConforms(s []byte) bool {
 // control characters and unknown or short escapes.
 func scanString(data []byte, i int) (end int, escaped, ok bool) {
 	for i++; i < len(data); i++ {
+		i += jsonscan.PlainPrefix(data[i:])
+		if i >= len(data) {
+			break
+		}
 		switch c := data[i]; {
 		case c == '"':
 			return i + 1, escaped, true

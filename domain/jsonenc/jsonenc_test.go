@@ -37,3 +37,30 @@ func checkString(t *testing.T, s string) {
 		t.Fatalf("String(%q) = %s, want %s", s, got[1:], want)
 	}
 }
+
+// TestStringEveryByteEverywhere puts each byte value at each position of
+// strings one and two words long, so that the eight-at-a-time test meets
+// every byte in every lane.
+func TestStringEveryByteEverywhere(t *testing.T) {
+	for c := range 256 {
+		for _, n := range []int{7, 8, 9, 16, 17} {
+			for at := range n {
+				b := make([]byte, n)
+				for i := range b {
+					b[i] = 'a'
+				}
+				b[at] = byte(c)
+				checkString(t, string(b))
+			}
+		}
+	}
+}
+
+func BenchmarkString(b *testing.B) {
+	s := "Hello, I was charged twice for my subscription this month; could you look into invoice 2024-0311?"
+	b.SetBytes(int64(len(s)))
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf = jsonenc.String(buf[:0], s)
+	}
+}

@@ -7,7 +7,10 @@
 // what encoding/json would give, and their tests hold them to that.
 package jsonscan
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Scanner walks one JSON text of the plain form. Once Bad reports true, what
 // its methods returned since is void.
@@ -54,16 +57,10 @@ func (p *Scanner) Str() string { return string(p.RawStr()) }
 func (p *Scanner) RawStr() []byte {
 	p.expect('"')
 	start := p.i
-	for p.i < len(p.b) {
-		switch c := p.b[p.i]; {
-		case c == '"':
-			p.i++
-			return p.b[start : p.i-1]
-		case c == '\\' || c < 0x20:
-			p.Fail()
-			return nil
-		}
+	p.i += PlainPrefix(p.b[p.i:])
+	if p.i < len(p.b) && p.b[p.i] == '"' {
 		p.i++
+		return p.b[start : p.i-1]
 	}
 	p.Fail()
 	return nil
@@ -210,3 +207,36 @@ func (p *Scanner) number() {
 		}
 	}
 }
+
+// PlainPrefix returns the length of the longest prefix of b that can stand
+// inside a string as it is: no quote, backslash or control character. It
+// looks at eight bytes at a time, since strings (message texts, ids) are
+// most of the bytes that every append and every read checks.
+func PlainPrefix(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasSpecial reports whether any byte of w is a quote, a backslash or below
+// 0x20, with the bit tricks for "has a zero byte" and "has a byte less than
+// n" (exact as to whether any byte matches, which is all that is asked).
+func hasSpecial(w uint64) bool {
+	return (hasZero(w^(ones*'"')) | hasZero(w^(ones*'\\')) | (w-ones*0x20)&^w&highs) != 0
+}
+
+func hasZero(v uint64) uint64 { return (v - ones) &^ v & highs }

@@ -52,3 +52,43 @@ func TestObjectAndStringMembers(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainPrefix(t *testing.T) {
+	want := func(b []byte) int {
+		for i, c := range b {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return len(b)
+	}
+	// Every special byte, and bytes just beside them, at every position of
+	// the first word, the second word and the tail.
+	for _, c := range []byte{'"', '\\', 0x00, 0x1f, 0x20, 0x21, '#', '[', ']', 0x7f, 0x80, 0xa2, 0xdc, 0xff} {
+		for n := range 20 {
+			for at := range n {
+				b := []byte(strings.Repeat("a", n))
+				b[at] = c
+				if got := PlainPrefix(b); got != want(b) {
+					t.Errorf("PlainPrefix(%q) = %d, want %d", b, got, want(b))
+				}
+			}
+		}
+	}
+}
+
+func FuzzPlainPrefix(f *testing.F) {
+	f.Add([]byte("plain text, then a \"quote"))
+	f.Add([]byte("\xe2\x80\xa8\x00\\"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		i := PlainPrefix(b)
+		for _, c := range b[:i] {
+			if c == '"' || c == '\\' || c < 0x20 {
+				t.Fatalf("PlainPrefix(%q) = %d passes over %q", b, i, c)
+			}
+		}
+		if i < len(b) && !(b[i] == '"' || b[i] == '\\' || b[i] < 0x20) {
+			t.Fatalf("PlainPrefix(%q) = %d stops at %q", b, i, b[i])
+		}
+	})
+}
