@@ -44,16 +44,17 @@ func (s *Store) newRequest(ctx context.Context, stream string, expected domain.E
 		evs:      make([]reqEvent, n),
 		done:     make(chan appendResp, 1),
 	}
-	size := 0
+	size, extra := 0, 0
 	for _, e := range events {
 		size += frameOverhead + len(stream) + len(e.Type) + len(e.Data)
+		// The length prefixes and the metadata JSON: with this room,
+		// encoding does not grow (and so copy) the buffer.
+		extra += 4*binaryVarintMax + metadataSize(e.Metadata)
 	}
 	if size > s.opts.MaxAppendBytes {
 		return nil, tooLarge(s.opts.MaxAppendBytes)
 	}
-	// Room for the length prefixes and the metadata JSON, so that encoding
-	// rarely grows the buffer.
-	req.buf = make([]byte, 0, size+len(events)*(3*binaryVarintMax+128))
+	req.buf = make([]byte, 0, size+extra)
 	var scratch [256]byte // for the metadata JSON, copied into the frame
 	for i, e := range events {
 		id, _ := parseUUID(e.ID) // validated above

@@ -45,6 +45,12 @@ func appendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
+// metadataSize is the most appendMetadata writes for md in the plain form:
+// its strings and the fixed part (keys, punctuation, the longest int).
+func metadataSize(md domain.Metadata) int {
+	return 96 + len(md.CorrelationID) + len(md.CausationID) + len(md.Connection)
+}
+
 func appendInt(dst []byte, v int) []byte {
 	var digits [20]byte
 	i := len(digits)

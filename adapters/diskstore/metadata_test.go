@@ -3,6 +3,7 @@ package diskstore
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -59,4 +60,21 @@ func FuzzParseMetadata(f *testing.F) {
 			t.Fatalf("fast path reads %s as %+v; encoding/json: %+v, %v", b, md, ref, err)
 		}
 	})
+}
+
+// metadataSize must cover what appendMetadata writes in the plain form, or
+// every append copies its buffer once more.
+func TestMetadataSizeCoversPlainForm(t *testing.T) {
+	id := "0f8fad5b-d9cb-469f-a165-70867728950e"
+	for _, md := range []domain.Metadata{
+		{}, {SchemaVersion: math.MinInt}, {CorrelationID: id, CausationID: id, Connection: id, SchemaVersion: math.MinInt},
+	} {
+		raw, err := appendMetadata(nil, md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) > metadataSize(md) {
+			t.Errorf("appendMetadata writes %d bytes for %+v, metadataSize says %d", len(raw), md, metadataSize(md))
+		}
+	}
 }

@@ -137,31 +137,31 @@ func jsonProblem(err error) string {
 
 // encodeFrame renders a server frame. Marshalling our own types cannot fail
 // short of a bug, which is better seen as a panic in tests than hidden.
+//
+// The frame is written by hand around its data, with the bytes
+// json.Marshal(frame{...}) gives: data encoded by json.Marshal or
+// domain.AppendMessage is already compact and escaped as Marshal would
+// leave it, and writing it in place spares the copy and the re-reading
+// (to compact it) that Marshal spends on a json.RawMessage.
 func encodeFrame(event string, ack json.RawMessage, data any) []byte {
-	var raw []byte
+	b := append(make([]byte, 0, 512+len(ack)), `{"event":`...)
+	b = append(jsonenc.String(b, event), `,"data":`...)
 	var err error
 	if m, ok := data.(domain.Message); ok {
-		raw, err = domain.AppendMessage(nil, &m)
+		b, err = domain.AppendMessage(b, &m)
 	} else {
+		var raw []byte
 		raw, err = json.Marshal(data)
+		b = append(b, raw...)
 	}
 	if err != nil {
 		panic("ws: encode " + event + ": " + err.Error())
 	}
-	return appendFrame(make([]byte, 0, len(raw)+len(ack)+48), event, raw, ack)
+	return closeFrame(b, ack)
 }
 
-// appendFrame appends a frame, the bytes json.Marshal(frame{...}) gives,
-// with data already encoded by json.Marshal or domain.AppendMessage (so
-// compact and escaped as Marshal would leave it). It spares re-reading data
-// to compact it, which Marshal does for a json.RawMessage.
-func appendFrame(b []byte, event string, data, ack []byte) []byte {
-	b = append(b, `{"event":`...)
-	b = jsonenc.String(b, event)
-	if len(data) > 0 {
-		b = append(b, `,"data":`...)
-		b = append(b, data...)
-	}
+// closeFrame ends a frame whose data has been written, with its ack.
+func closeFrame(b []byte, ack []byte) []byte {
 	if len(ack) > 0 {
 		b = append(b, `,"ack":`...)
 		// The ack is echoed as encoding/json would: a string or a number,
