@@ -48,7 +48,7 @@ func decodeStoredMessage(data []byte) (Message, bool) {
 		case "conversationId":
 			bit, m.ConversationID = 1<<1, p.Str()
 		case "type":
-			bit, m.Type = 1<<2, p.Str()
+			bit, m.Type = 1<<2, known(p.RawStr())
 		case "from":
 			bit = 1 << 3
 			m.From = participant(&p)
@@ -67,7 +67,7 @@ func decodeStoredMessage(data []byte) (Message, bool) {
 			m.Attachments = []Attachment{}
 			p.Array(func() { m.Attachments = append(m.Attachments, attachment(&p)) })
 		case "activityType":
-			bit, m.ActivityType = 1<<9, p.Str()
+			bit, m.ActivityType = 1<<9, known(p.RawStr())
 		case "info":
 			bit = 1 << 10
 			m.Info = bytes.Clone(p.Value())
@@ -87,8 +87,59 @@ func decodeStoredMessage(data []byte) (Message, bool) {
 
 func participant(p *jsonscan.Scanner) Participant {
 	var v Participant
-	p.StringMembers([]string{"id", "name", "role"}, &v.ID, &v.Name, (*string)(&v.Role))
+	var seen uint8
+	p.Object(func(key []byte) bool {
+		var bit uint8
+		switch string(key) {
+		case "id":
+			bit, v.ID = 1, p.Str()
+		case "name":
+			bit, v.Name = 2, p.Str()
+		case "role":
+			bit, v.Role = 4, Role(known(p.RawStr()))
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	})
 	return v
+}
+
+// known returns b as a string, without allocating one when b is among the
+// few values that every message repeats: message types, roles, activity
+// types. A rebuild decodes a million messages.
+func known(b []byte) string {
+	switch string(b) {
+	case TypeChatMessage:
+		return TypeChatMessage
+	case TypeActivityMessage:
+		return TypeActivityMessage
+	case string(RoleCustomer):
+		return string(RoleCustomer)
+	case string(RoleAgent):
+		return string(RoleAgent)
+	case string(RoleBot):
+		return string(RoleBot)
+	case string(RoleSupervisor):
+		return string(RoleSupervisor)
+	case string(RoleSystem):
+		return string(RoleSystem)
+	case ActivityTyping:
+		return ActivityTyping
+	case ActivityParticipantJoined:
+		return ActivityParticipantJoined
+	case ActivityParticipantLeft:
+		return ActivityParticipantLeft
+	case ActivityGreetings:
+		return ActivityGreetings
+	case ActivityEndOfConversation:
+		return ActivityEndOfConversation
+	}
+	return string(b)
 }
 
 func attachment(p *jsonscan.Scanner) Attachment {
