@@ -21,7 +21,7 @@ func benchCommand(ctx context.Context, args []string) error {
 Load generator: real websocket clients against a running Parley. Every run
 also measures a raw websocket echo server under the same load (--baseline)
 and reports Parley's ratio to it. Start the server with generous limits, e.g.
-  parley serve --auth=off --inits-per-minute 1000000 --frames-per-second 1000000 --frame-burst 1000000
+  parley serve --auth=off --inits-per-minute 1000000 --init-burst 1000000 --frames-per-second 1000000 --frame-burst 1000000
 
 Flags:
 `, strings.Join(loadgen.Scenarios, "|"))

@@ -167,7 +167,7 @@ func notes(rep *Report) []string {
 		}
 		for _, e := range r.ErrorCodes {
 			if e.Code == "rate_limited" {
-				out = append(out, r.System+" refused frames or inits as rate_limited: start the server with generous --frames-per-second, --frame-burst and --inits-per-minute")
+				out = append(out, r.System+" refused frames or inits as rate_limited: start the server with generous --frames-per-second, --frame-burst, --inits-per-minute and --init-burst")
 			}
 		}
 		if r.Lost > 0 {
