@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 )
@@ -32,7 +31,7 @@ type Service struct {
 	newID  func() string
 	limits Limits
 	cache  *stateCache
-	locks  [256]sync.Mutex
+	locks  [lockStripes]sync.Mutex
 	// channels serialises messages of one customer on one channel.
 	channels channelLocks
 }
@@ -269,10 +268,19 @@ func (s *Service) stored(ctx context.Context, id string, seq Revision) (Result, 
 	return Result{Events: []Stored{{Event: e, Revision: seq, Position: recs[0].Position}}, Duplicate: true}, nil
 }
 
+// lockStripes is how many locks the conversations share. A command holds
+// its conversation's lock until its events are durable, so conversations
+// that share a lock wait for each other's fsyncs: with 256, the 1,000
+// conversations of the chat benchmark were four to a lock.
+const lockStripes = 4096
+
+// lockIndex picks id's lock by its FNV-1a hash.
 func lockIndex(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % 256)
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return int(h % lockStripes)
 }
 
 // Now returns the service clock's time.
