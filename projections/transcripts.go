@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-chat/parley/domain"
@@ -417,15 +418,19 @@ func (f *follower) flush() bool {
 }
 
 // Rebuild deletes every stored transcript and builds them all again from
-// the whole history, several at once, then sets the checkpoint after the
-// last event read. The files are made durable every rebuildBatch
-// transcripts and at the end, before the checkpoint is stored; until then
-// there is no checkpoint, so a crash midway makes Run start from the first
-// event. progress, when set, is called on the calling goroutine with
-// the number of conversations built so far and the number found. It
-// returns how many transcripts it built, and the first error met, after
-// which it stops building.
-func (p *Transcripts) Rebuild(ctx context.Context, progress func(done, total int)) (int, error) {
+// the whole history, then sets the checkpoint after the last event read.
+// It reads the history once: each end found goes to the builders (several
+// at once) with the conversation's events when recentEvents kept them all,
+// and is otherwise folded from a read of its stream. The files are made
+// durable every rebuildBatch transcripts and at the end, before the
+// checkpoint is stored; until then there is no checkpoint, so a crash
+// midway makes Run start from the first event. progress, when set, is
+// called on the calling goroutine each time a transcript is built, with the
+// number built so far and the number of ended conversations found so far
+// (which grows while the history is read, and is the total at the last
+// call). It returns how many transcripts it built, and the first error met,
+// after which it stops building.
+func (p *Transcripts) Rebuild(ctx context.Context, progress func(done, found int)) (int, error) {
 	syncer, err := openSyncer(p.files.dir, p.observeBarrier)
 	if err != nil {
 		return 0, err
@@ -434,79 +439,43 @@ func (p *Transcripts) Rebuild(ctx context.Context, progress func(done, total int
 	if err := p.files.clear(); err != nil {
 		return 0, err
 	}
-	ended, next, err := p.ends(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n, err := p.writeAll(ctx, syncer, ended, progress)
-	if err != nil {
-		return n, err
-	}
-	if err := syncer.sync(); err != nil {
-		return n, err
-	}
-	if err := p.files.storeCheckpoint(next); err != nil {
-		return n, err
-	}
-	return n, nil
-}
-
-// ends returns the conversations that have ended, in the order of their
-// ends, and the position after the last event.
-func (p *Transcripts) ends(ctx context.Context) ([]string, domain.Position, error) {
-	var ended []string
-	var next domain.Position
-	const page = 1000
-	for {
-		recs, err := p.store.ReadAll(ctx, next, page)
-		if err != nil {
-			return nil, 0, fmt.Errorf("read all events: %w", err)
-		}
-		for _, rec := range recs {
-			next = rec.Position + 1
-			if id, ok := domain.ConversationIDOf(rec.Stream); ok && isEnd(rec) {
-				ended = append(ended, id)
-			}
-		}
-		if len(recs) < page {
-			return ended, next, nil
-		}
-	}
-}
-
-// writeAll writes the transcripts of ids on builders() goroutines, with a
-// barrier every rebuildBatch of them, and stops at the first error.
-func (p *Transcripts) writeAll(ctx context.Context, syncer *fileSyncer, ids []string, progress func(done, total int)) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+
 	type result struct {
 		id  string
 		err error
 	}
-	jobs := make(chan string)
+	jobs := make(chan *endJob, builders())
 	results := make(chan result, builders())
+	var found atomic.Int64
+	var next domain.Position
+	var scanErr error
 	var wg sync.WaitGroup
 	for range builders() {
 		wg.Go(func() {
-			for id := range jobs {
-				results <- result{id, p.write(ctx, syncer, id, nil)}
+			for j := range jobs {
+				results <- result{j.id, p.write(ctx, syncer, j.id, j.recs)}
 			}
 		})
 	}
 	go func() {
 		defer close(jobs)
-		for _, id := range ids {
+		next, scanErr = p.scanEnds(ctx, func(j *endJob) bool {
+			found.Add(1)
 			select {
-			case jobs <- id:
+			case jobs <- j:
+				return true
 			case <-ctx.Done():
-				return
+				return false
 			}
-		}
+		})
 	}()
 	go func() {
 		wg.Wait()
 		close(results)
 	}()
+
 	var first error
 	fail := func(err error) {
 		if first == nil {
@@ -525,7 +494,7 @@ func (p *Transcripts) writeAll(ctx context.Context, syncer *fileSyncer, ids []st
 			continue
 		}
 		if progress != nil {
-			progress(done, len(ids))
+			progress(done, int(found.Load()))
 		}
 		if done%rebuildBatch == 0 {
 			if err := syncer.sync(); err != nil {
@@ -533,7 +502,50 @@ func (p *Transcripts) writeAll(ctx context.Context, syncer *fileSyncer, ids []st
 			}
 		}
 	}
-	return done, first
+	// results is closed once jobs is, so the scan has ended.
+	if first == nil && scanErr != nil {
+		first = scanErr
+	}
+	if first != nil {
+		return done, first
+	}
+	if err := syncer.sync(); err != nil {
+		return done, err
+	}
+	if err := p.files.storeCheckpoint(next); err != nil {
+		return done, err
+	}
+	return done, nil
+}
+
+// scanEnds reads the whole history once and hands each conversation's end
+// to end, in order, with the conversation's events when recentEvents kept
+// them all; it stops when end returns false. It returns the position after
+// the last event read.
+func (p *Transcripts) scanEnds(ctx context.Context, end func(*endJob) bool) (domain.Position, error) {
+	recent := newRecentEvents(recentBytes)
+	var next domain.Position
+	const page = 1000
+	for {
+		recs, err := p.store.ReadAll(ctx, next, page)
+		if err != nil {
+			return next, fmt.Errorf("read all events: %w", err)
+		}
+		for _, rec := range recs {
+			next = rec.Position + 1
+			id, ok := domain.ConversationIDOf(rec.Stream)
+			if !ok {
+				continue
+			}
+			recent.add(rec)
+			if isEnd(rec) && !end(&endJob{id: id, pos: rec.Position, recs: recent.take(rec.Stream)}) {
+				return next, context.Cause(ctx)
+			}
+		}
+		if len(recs) < page {
+			return next, nil
+		}
+	}
 }
 
 // recentEvents keeps, within a budget of bytes, the events of the

@@ -10,9 +10,10 @@ import (
 )
 
 // BenchmarkTranscriptsRebuild measures parley transcripts rebuild on
-// BenchmarkRebuild's history: finding every end with one read of the whole
-// history, then folding and writing each finished conversation's
-// transcript from its stream, several at once, with a barrier every batch.
+// BenchmarkRebuild's history: one read of the whole history, folding and
+// writing each finished conversation's transcript as its end is read,
+// several at once, with a barrier every batch. Like BenchmarkRebuild it
+// writes into an empty directory kept until the binary ends.
 func BenchmarkTranscriptsRebuild(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds a store of 1,000,000 events first; run without -short")
@@ -22,7 +23,7 @@ func BenchmarkTranscriptsRebuild(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		store := openChecked(b, dir)
-		p, err := projections.OpenTranscripts(b.TempDir(), store, quiet)
+		p, err := projections.OpenTranscripts(scratchDir(b), store, quiet)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -423,8 +423,9 @@ func TestTranscripts_RunRetriesAfterAStoreFailure(t *testing.T) {
 	sameFiles(t, p, dir, h.want(t))
 }
 
-// Rebuild builds on several goroutines, reports progress in order up to the
-// total, and makes the same files as Run and Build.
+// Rebuild builds on several goroutines while it reads the history, reports
+// progress in order up to the total, and makes the same files as Run and
+// Build.
 func TestTranscripts_RebuildInParallel(t *testing.T) {
 	store := openStore(t)
 	h := newHistory(t, store, 120, 7)
@@ -433,17 +434,19 @@ func TestTranscripts_RebuildInParallel(t *testing.T) {
 	ends, last := h.ends(t)
 	b := observeBarriers(t, p, dir, func() map[string]domain.Position { return ends }, nil)
 	var calls []int
-	n, err := p.Rebuild(t.Context(), func(done, total int) {
-		if total != len(ends) {
-			t.Errorf("progress total %d, want %d", total, len(ends))
+	found := 0
+	n, err := p.Rebuild(t.Context(), func(done, f int) {
+		if f < found || f < done || f > len(ends) {
+			t.Errorf("progress %d built of %d found, after %d found: want found to grow, up to %d, and never below built", done, f, found, len(ends))
 		}
+		found = f
 		calls = append(calls, done)
 	})
 	if err != nil || n != len(ends) {
 		t.Fatalf("Rebuild = %d, %v; want %d", n, err, len(ends))
 	}
-	if len(calls) != len(ends) || calls[len(calls)-1] != len(ends) {
-		t.Fatalf("progress called %d times, last with %v; want %d times, up to %d", len(calls), calls[len(calls)-1:], len(ends), len(ends))
+	if len(calls) != len(ends) || calls[len(calls)-1] != len(ends) || found != len(ends) {
+		t.Fatalf("progress called %d times, last with %v of %d found; want %d times, up to %d of %d", len(calls), calls[len(calls)-1:], found, len(ends), len(ends), len(ends))
 	}
 	for i, c := range calls {
 		if c != i+1 {
@@ -457,7 +460,9 @@ func TestTranscripts_RebuildInParallel(t *testing.T) {
 	sameFiles(t, p, dir, h.want(t))
 }
 
-// broken fails reading one conversation's stream for good.
+// broken fails reading one conversation's stream for good, and reading
+// all events once they reach that stream's fourth, as the checked store
+// does with an event that breaks its schema.
 type broken struct {
 	domain.EventStore
 	stream string
@@ -465,9 +470,19 @@ type broken struct {
 
 func (s *broken) ReadStream(ctx context.Context, stream string, from domain.Revision, max int) ([]domain.RecordedEvent, error) {
 	if stream == s.stream {
-		return nil, domain.Errorf(domain.CodeSchema, "event 3 breaks its schema")
+		return nil, domain.Errorf(domain.CodeSchema, "event 3 of %s breaks its schema", stream)
 	}
 	return s.EventStore.ReadStream(ctx, stream, from, max)
+}
+
+func (s *broken) ReadAll(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
+	recs, err := s.EventStore.ReadAll(ctx, from, max)
+	for _, rec := range recs {
+		if rec.Stream == s.stream && rec.Revision == 3 {
+			return nil, domain.Errorf(domain.CodeSchema, "event 3 of %s breaks its schema", s.stream)
+		}
+	}
+	return recs, err
 }
 
 // Rebuild stops at the first error and reports it, and stores no

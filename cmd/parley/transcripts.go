@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -109,9 +108,9 @@ func transcriptsCommand(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "rebuilt the transcript of %s\n", conversation)
 		return nil
 	}
-	bar := newProgressBar(os.Stderr)
-	n, err := transcripts.Rebuild(ctx, bar.update)
-	bar.done()
+	line := newProgressLine(os.Stderr)
+	n, err := transcripts.Rebuild(ctx, line.update)
+	line.done()
 	if err != nil {
 		return err
 	}
@@ -119,30 +118,30 @@ func transcriptsCommand(ctx context.Context, args []string) error {
 	return nil
 }
 
-// progressBar draws "[#####.....] 512/1024 transcripts" on a terminal, at
-// most every 100ms; on anything else (a log file, CI) it draws nothing.
-type progressBar struct {
+// progressLine shows "512 transcripts built, 530 ended conversations found"
+// on a terminal, at most every 100ms; on anything else (a log file, CI) it
+// shows nothing. There is no bar: the total is known only once the whole
+// history has been read, which Rebuild does while it builds.
+type progressLine struct {
 	out  *os.File
 	on   bool
 	last time.Time
 	drew bool
 }
 
-func newProgressBar(out *os.File) *progressBar {
-	return &progressBar{out: out, on: term.IsTerminal(int(out.Fd()))}
+func newProgressLine(out *os.File) *progressLine {
+	return &progressLine{out: out, on: term.IsTerminal(int(out.Fd()))}
 }
 
-func (p *progressBar) update(done, total int) {
-	if !p.on || done < total && time.Since(p.last) < 100*time.Millisecond {
+func (p *progressLine) update(done, found int) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last, p.drew = time.Now(), true
-	const width = 30
-	filled := width * done / max(total, 1)
-	fmt.Fprintf(p.out, "\r[%s%s] %d/%d transcripts", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
+	fmt.Fprintf(p.out, "\r%d transcripts built, %d ended conversations found", done, found)
 }
 
-func (p *progressBar) done() {
+func (p *progressLine) done() {
 	if p.drew {
 		fmt.Fprintln(p.out)
 	}
