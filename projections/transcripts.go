@@ -171,9 +171,6 @@ const checkpointEvery = time.Second
 // conversations it has followed from their first event (recentEvents).
 const recentBytes = 16 << 20
 
-// rebuildBatch is how many transcripts Rebuild writes between barriers.
-const rebuildBatch = 500
-
 // builders is how many transcripts are folded and written at once.
 func builders() int { return max(1, runtime.GOMAXPROCS(0)) }
 
@@ -422,9 +419,11 @@ func (f *follower) flush() bool {
 // It reads the history once: each end found goes to the builders (several
 // at once) with the conversation's events when recentEvents kept them all,
 // and is otherwise folded from a read of its stream. The files are made
-// durable every rebuildBatch transcripts and at the end, before the
-// checkpoint is stored; until then there is no checkpoint, so a crash
-// midway makes Run start from the first event. progress, when set, is
+// durable by one barrier at the end, before the checkpoint is stored: until
+// then there is no checkpoint, so a crash midway makes Run start from the
+// first event, and a barrier midway would vouch for nothing. (Barriers every
+// 500 transcripts, on the goroutine that collects the results, stalled the
+// builders and the read behind them: the rebuild ran on one core.) progress, when set, is
 // called on the calling goroutine each time a transcript is built, with the
 // number built so far and the number of ended conversations found so far
 // (which grows while the history is read, and is the total at the last
@@ -495,11 +494,6 @@ func (p *Transcripts) Rebuild(ctx context.Context, progress func(done, found int
 		}
 		if progress != nil {
 			progress(done, int(found.Load()))
-		}
-		if done%rebuildBatch == 0 {
-			if err := syncer.sync(); err != nil {
-				fail(err)
-			}
 		}
 	}
 	// results is closed once jobs is, so the scan has ended.
