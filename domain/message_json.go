@@ -39,72 +39,67 @@ func decodeStoredMessage(data []byte) (Message, bool) {
 		return m, false
 	}
 	p := jsonscan.New(data)
-	var seen uint16
-	ok := p.Object(func(key []byte) bool {
-		var bit uint16
+	ok := p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "id":
-			bit, m.ID = 1<<0, p.Str()
+			m.ID = p.Str()
+			return 0, true
 		case "conversationId":
-			bit, m.ConversationID = 1<<1, p.Str()
+			m.ConversationID = p.Str()
+			return 1, true
 		case "type":
-			bit, m.Type = 1<<2, known(p.RawStr())
+			m.Type = known(p.RawStr())
+			return 2, true
 		case "from":
-			bit = 1 << 3
 			m.From = participant(&p)
+			return 3, true
 		case "to":
-			bit = 1 << 4
 			m.To = []Participant{}
 			p.Array(func() { m.To = append(m.To, participant(&p)) })
+			return 4, true
 		case "text":
-			bit, m.Text = 1<<5, p.Str()
+			m.Text = p.Str()
+			return 5, true
 		case "tag":
-			bit, m.Tag = 1<<6, p.Str()
+			m.Tag = p.Str()
+			return 6, true
 		case "refId":
-			bit, m.RefID = 1<<7, p.Str()
+			m.RefID = p.Str()
+			return 7, true
 		case "attachments":
-			bit = 1 << 8
 			m.Attachments = []Attachment{}
 			p.Array(func() { m.Attachments = append(m.Attachments, attachment(&p)) })
+			return 8, true
 		case "activityType":
-			bit, m.ActivityType = 1<<9, known(p.RawStr())
+			m.ActivityType = known(p.RawStr())
+			return 9, true
 		case "info":
-			bit = 1 << 10
 			m.Info = bytes.Clone(p.Value())
+			return 10, true
 		case "timestamp":
-			bit, m.Timestamp = 1<<11, p.Str()
-		default:
-			return false
+			m.Timestamp = p.Str()
+			return 11, true
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 	return m, ok && p.Done()
 }
 
 func participant(p *jsonscan.Scanner) Participant {
 	var v Participant
-	var seen uint8
-	p.Object(func(key []byte) bool {
-		var bit uint8
+	p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "id":
-			bit, v.ID = 1, p.Str()
+			v.ID = p.Str()
+			return 0, true
 		case "name":
-			bit, v.Name = 2, p.Str()
+			v.Name = p.Str()
+			return 1, true
 		case "role":
-			bit, v.Role = 4, Role(known(p.RawStr()))
-		default:
-			return false
+			v.Role = Role(known(p.RawStr()))
+			return 2, true
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 	return v
 }

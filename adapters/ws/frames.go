@@ -78,30 +78,22 @@ func decodeFrame(raw []byte) (frame, error) {
 func scanFrame(raw []byte) (frame, bool) {
 	var f frame
 	p := jsonscan.New(raw)
-	var seen uint8
-	p.Object(func(key []byte) bool {
-		var bit uint8
+	p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "event":
 			// encoding/json would replace invalid UTF-8; data and ack
 			// are kept as they are by both.
 			ev := p.RawStr()
-			if !utf8.Valid(ev) {
-				return false
-			}
-			bit, f.Event = 1, string(ev)
+			f.Event = string(ev)
+			return 0, utf8.Valid(ev)
 		case "data":
-			bit, f.Data = 2, p.Value()
+			f.Data = p.Value()
+			return 1, true
 		case "ack":
-			bit, f.Ack = 4, p.Value()
-		default:
-			return false
+			f.Ack = p.Value()
+			return 2, true
 		}
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
+		return 0, false
 	})
 	if !p.Done() || bytes.Equal(f.Data, null) || bytes.Equal(f.Ack, null) {
 		return frame{}, false

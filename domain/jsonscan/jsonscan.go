@@ -115,19 +115,34 @@ func (p *Scanner) Array(item func()) {
 	}
 }
 
+// Members reads an object whose members may each appear once, as
+// encoding/json would read them into a struct only if no key repeats:
+// member reads the value of key and returns the member's number (0 to 63),
+// or false for a key it does not know. A repeated member leaves the plain
+// form, like an unknown one.
+func (p *Scanner) Members(member func(key []byte) (int, bool)) bool {
+	var seen uint64
+	return p.Object(func(key []byte) bool {
+		i, ok := member(key)
+		if !ok || seen&(1<<i) != 0 {
+			return false
+		}
+		seen |= 1 << i
+		return true
+	})
+}
+
 // StringMembers reads an object whose members are all strings, keys[i]
 // into *dsts[i], each key at most once.
 func (p *Scanner) StringMembers(keys []string, dsts ...*string) {
-	var seen uint64
-	p.Object(func(key []byte) bool {
+	p.Members(func(key []byte) (int, bool) {
 		for i, k := range keys {
-			if string(key) == k && seen&(1<<i) == 0 {
-				seen |= 1 << i
+			if string(key) == k {
 				*dsts[i] = p.Str()
-				return true
+				return i, true
 			}
 		}
-		return false
+		return 0, false
 	})
 }
 
