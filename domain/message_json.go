@@ -146,9 +146,10 @@ func attachment(p *jsonscan.Scanner) Attachment {
 // AppendMessage appends m as JSON, byte for byte as json.Marshal(m) does,
 // without reflection: every stored message and every message sent to a
 // client is encoded, and reflection was a measurable share of the chat
-// path's CPU (see ADR 13). Info goes through encoding/json, which compacts
-// and checks it; that is its only way to fail. TestAppendMessageMatchesEncodingJSON
-// and FuzzAppendMessage hold it to encoding/json.
+// path's CPU (see ADR 13). An info not already compact goes through
+// encoding/json, which compacts and checks it; that is the only way to
+// fail. TestAppendMessageMatchesEncodingJSON and FuzzAppendMessage hold it
+// to encoding/json.
 func AppendMessage(b []byte, m *Message) ([]byte, error) {
 	b = slices.Grow(b, messageSize(m))
 	b = append(b, `{"id":`...)

@@ -418,17 +418,20 @@ func (f *follower) flush() bool {
 // the whole history, then sets the checkpoint after the last event read.
 // It reads the history once: each end found goes to the builders (several
 // at once) with the conversation's events when recentEvents kept them all,
-// and is otherwise folded from a read of its stream. The files are made
-// durable by one barrier at the end, before the checkpoint is stored: until
-// then there is no checkpoint, so a crash midway makes Run start from the
-// first event, and a barrier midway would vouch for nothing. (Barriers every
-// 500 transcripts, on the goroutine that collects the results, stalled the
-// builders and the read behind them: the rebuild ran on one core.) progress, when set, is
-// called on the calling goroutine each time a transcript is built, with the
-// number built so far and the number of ended conversations found so far
-// (which grows while the history is read, and is the total at the last
-// call). It returns how many transcripts it built, and the first error met,
-// after which it stops building.
+// and is otherwise folded from a read of its stream.
+//
+// The files are made durable by one barrier at the end, before the
+// checkpoint is stored. Until then there is no checkpoint, so a crash
+// midway makes Run start from the first event, and a barrier midway would
+// vouch for nothing. (Barriers every 500 transcripts, on the goroutine that
+// collects the results, stalled the builders and the read behind them: the
+// rebuild ran on one core.)
+//
+// progress, when set, is called on the calling goroutine each time a
+// transcript is built, with the number built so far and the number of ended
+// conversations found so far, which grows while the history is read and is
+// the total at the last call. Rebuild returns how many transcripts it
+// built, and the first error met, after which it stops building.
 func (p *Transcripts) Rebuild(ctx context.Context, progress func(done, found int)) (int, error) {
 	syncer, err := openSyncer(p.files.dir, p.observeBarrier)
 	if err != nil {
