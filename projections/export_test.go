@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,19 +25,30 @@ func WriteTranscriptFiles(root string, files map[string][]byte) error {
 	}
 	defer s.close()
 	paths := make(chan string)
-	errs := make(chan error, builders())
+	var mu sync.Mutex
+	var first error
 	var wg sync.WaitGroup
 	for range builders() {
 		wg.Go(func() {
+			// After a failure a writer keeps taking paths, without
+			// writing, so that the sender never waits on nobody.
 			for rel := range paths {
+				mu.Lock()
+				failed := first != nil
+				mu.Unlock()
+				if failed {
+					continue
+				}
 				p := filepath.Join(root, rel)
 				err := os.MkdirAll(filepath.Dir(p), 0o750)
 				if err == nil {
 					err = replaceFile(p, files[rel])
 				}
 				if err != nil {
-					errs <- err
-					return
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
+					continue
 				}
 				s.wrote(p)
 			}
@@ -47,9 +59,8 @@ func WriteTranscriptFiles(root string, files map[string][]byte) error {
 	}
 	close(paths)
 	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
+	if first != nil {
+		return first
 	}
 	return s.sync()
 }
