@@ -112,9 +112,8 @@ func DecodeEvent(rec RecordedEvent) (Event, error) {
 	case EventConversationStarted:
 		return decodeAs[ConversationStarted](rec)
 	case EventChatMessage, EventActivityMessage:
-		m, ok := decodeStoredMessage(rec.Data)
+		m, ok := DecodePlainMessage(rec.Data)
 		if !ok {
-			m = Message{}
 			if err := json.Unmarshal(rec.Data, &m); err != nil {
 				return nil, fmt.Errorf("decode %s %s: %w", rec.Type, rec.ID, err)
 			}

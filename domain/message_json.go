@@ -11,29 +11,17 @@ import (
 	"github.com/parley-chat/parley/domain/jsonscan"
 )
 
-// DecodePlainMessage decodes a message sent or stored in the plain form
-// decodeStoredMessage reads, without reflection. It reports false, with a
-// zero Message, for anything else: the caller then decodes with
-// encoding/json, which gives the same result for what this accepts.
+// DecodePlainMessage decodes the data of a ChatMessage or ActivityMessage,
+// stored or sent by a client, without reflection, for the plain form Parley
+// writes (and browsers send): the known keys in their exact spelling, each
+// once, and strings without escapes. Every message of every conversation is
+// decoded when projections are rebuilt, and encoding/json's reflection was
+// a quarter of the transcript projection's CPU. It reports false, with a
+// zero Message, for anything else (an escape, an unknown or repeated key, a
+// null, white space), and the caller then uses encoding/json, so the result
+// is always what encoding/json gives; TestDecodePlainMessageMatchesEncodingJSON
+// and FuzzDecodeStoredMessage hold it to that.
 func DecodePlainMessage(data []byte) (Message, bool) {
-	m, ok := decodeStoredMessage(data)
-	if !ok {
-		return Message{}, false
-	}
-	return m, true
-}
-
-// decodeStoredMessage decodes the data of a stored ChatMessage or
-// ActivityMessage without reflection, for the form Parley writes: the known
-// keys in their exact spelling, each once, and strings without escapes.
-// Every message of every conversation is decoded when projections are
-// rebuilt, and encoding/json's reflection was a quarter of the transcript
-// projection's CPU. It reports false for anything else (an escape, an
-// unknown or repeated key, a null, white space it does not expect), and the
-// caller then uses encoding/json, so the result is always what encoding/json
-// gives; TestDecodeStoredMessageMatchesEncodingJSON and
-// FuzzDecodeStoredMessage hold it to that.
-func decodeStoredMessage(data []byte) (Message, bool) {
 	var m Message
 	if !utf8.Valid(data) { // encoding/json would replace bad bytes
 		return m, false
@@ -82,7 +70,10 @@ func decodeStoredMessage(data []byte) (Message, bool) {
 		}
 		return 0, false
 	})
-	return m, ok && p.Done()
+	if !ok || !p.Done() {
+		return Message{}, false
+	}
+	return m, true
 }
 
 func participant(p *jsonscan.Scanner) Participant {

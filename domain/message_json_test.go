@@ -24,10 +24,10 @@ var storedMessages = []string{
 	`{"info":{"n":` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `}}`,
 }
 
-func TestDecodeStoredMessageMatchesEncodingJSON(t *testing.T) {
+func TestDecodePlainMessageMatchesEncodingJSON(t *testing.T) {
 	const asStored = 9 // the first ones: the fast path must take them all
 	for i, data := range storedMessages {
-		got, ok := decodeStoredMessage([]byte(data))
+		got, ok := DecodePlainMessage([]byte(data))
 		if !ok {
 			if i < asStored {
 				t.Errorf("the fast path refuses %s, as Parley stores it", data)
@@ -52,7 +52,7 @@ func FuzzDecodeStoredMessage(f *testing.F) {
 		f.Add([]byte(data))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decodeStoredMessage(data)
+		got, ok := DecodePlainMessage(data)
 		if !ok {
 			return
 		}

@@ -12,8 +12,8 @@ import (
 	"encoding/binary"
 )
 
-// Scanner walks one JSON text of the plain form. Once Bad reports true, what
-// its methods returned since is void.
+// Scanner walks one JSON text of the plain form. Once it has left the plain
+// form (Done reports false), what its methods returned since is void.
 type Scanner struct {
 	b   []byte
 	i   int
@@ -23,28 +23,24 @@ type Scanner struct {
 // New returns a Scanner at the start of b.
 func New(b []byte) Scanner { return Scanner{b: b} }
 
-// Bad reports whether the text left the plain form (or ended early).
-func (p *Scanner) Bad() bool { return p.bad }
-
 // Done reports whether the whole text was read in the plain form.
 func (p *Scanner) Done() bool { return !p.bad && p.i == len(p.b) }
 
-// Fail marks the text as outside the plain form, for callers that find a
-// value they do not accept.
-func (p *Scanner) Fail() { p.bad, p.i = true, len(p.b) }
+// fail marks the text as outside the plain form.
+func (p *Scanner) fail() { p.bad, p.i = true, len(p.b) }
 
-// Peek returns the next byte without reading it.
-func (p *Scanner) Peek() byte {
+// peek returns the next byte without reading it.
+func (p *Scanner) peek() byte {
 	if p.i >= len(p.b) {
-		p.Fail()
+		p.fail()
 		return 0
 	}
 	return p.b[p.i]
 }
 
 func (p *Scanner) expect(c byte) {
-	if p.Peek() != c {
-		p.Fail()
+	if p.peek() != c {
+		p.fail()
 		return
 	}
 	p.i++
@@ -62,7 +58,7 @@ func (p *Scanner) RawStr() []byte {
 		p.i++
 		return p.b[start : p.i-1]
 	}
-	p.Fail()
+	p.fail()
 	return nil
 }
 
@@ -70,7 +66,7 @@ func (p *Scanner) RawStr() []byte {
 // value; member reads the value, or returns false to give up on the text.
 func (p *Scanner) Object(member func(key []byte) bool) bool {
 	p.expect('{')
-	if p.Peek() == '}' {
+	if p.peek() == '}' {
 		p.i++
 		return true
 	}
@@ -78,17 +74,17 @@ func (p *Scanner) Object(member func(key []byte) bool) bool {
 		key := p.RawStr()
 		p.expect(':')
 		if p.bad || !member(key) {
-			p.Fail()
+			p.fail()
 			return false
 		}
-		switch p.Peek() {
+		switch p.peek() {
 		case ',':
 			p.i++
 		case '}':
 			p.i++
 			return true
 		default:
-			p.Fail()
+			p.fail()
 		}
 	}
 	return false
@@ -97,20 +93,20 @@ func (p *Scanner) Object(member func(key []byte) bool) bool {
 // Array reads an array, calling item to read each element.
 func (p *Scanner) Array(item func()) {
 	p.expect('[')
-	if p.Peek() == ']' {
+	if p.peek() == ']' {
 		p.i++
 		return
 	}
 	for !p.bad {
 		item()
-		switch p.Peek() {
+		switch p.peek() {
 		case ',':
 			p.i++
 		case ']':
 			p.i++
 			return
 		default:
-			p.Fail()
+			p.fail()
 		}
 	}
 }
@@ -163,10 +159,10 @@ func (p *Scanner) Value() []byte {
 
 func (p *Scanner) skipValue(depth int) {
 	if depth > maxDepth {
-		p.Fail()
+		p.fail()
 		return
 	}
-	switch c := p.Peek(); {
+	switch c := p.peek(); {
 	case c == '{':
 		p.Object(func([]byte) bool { p.skipValue(depth + 1); return true })
 	case c == '[':
@@ -182,7 +178,7 @@ func (p *Scanner) skipValue(depth int) {
 				return
 			}
 		}
-		p.Fail()
+		p.fail()
 	}
 }
 
@@ -199,16 +195,16 @@ func (p *Scanner) number() {
 	if p.b[p.i] == '-' {
 		p.i++
 	}
-	if p.Peek() == '0' {
+	if p.peek() == '0' {
 		p.i++
 	} else if digits() == 0 {
-		p.Fail()
+		p.fail()
 		return
 	}
 	if p.i < len(p.b) && p.b[p.i] == '.' {
 		p.i++
 		if digits() == 0 {
-			p.Fail()
+			p.fail()
 			return
 		}
 	}
@@ -218,7 +214,7 @@ func (p *Scanner) number() {
 			p.i++
 		}
 		if digits() == 0 {
-			p.Fail()
+			p.fail()
 		}
 	}
 }
