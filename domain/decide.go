@@ -19,6 +19,12 @@ func (cmd StartConversation) decide(c *Conversation, env Env) ([]Event, error) {
 		return nil, FieldError(CodeInvalid, "channel", "channel is required")
 	}
 	p := cmd.Personal
+	if err := CheckText("firstName", p.FirstName); err != nil {
+		return nil, err
+	}
+	if err := CheckText("lastName", p.LastName); err != nil {
+		return nil, err
+	}
 	if p.RefID == "" && p.Phone == "" && p.Email == "" {
 		return nil, FieldError(CodeInvalid, "refId", "at least one identifier is required: refId, phone or email")
 	}
@@ -50,6 +56,9 @@ func (cmd JoinConversation) decide(c *Conversation, env Env) ([]Event, error) {
 	p := cmd.Participant
 	if strings.TrimSpace(p.ID) == "" {
 		return nil, FieldError(CodeInvalid, "id", "participant id is required")
+	}
+	if err := CheckText("name", p.Name); err != nil {
+		return nil, err
 	}
 	switch {
 	case p.ID == c.Customer.ID:

@@ -47,6 +47,11 @@ func (cmd PostMessage) decide(c *Conversation, env Env) ([]Event, error) {
 	if m.IsWhisper() && !sender.Role.IsStaff() {
 		return nil, FieldError(CodeForbidden, "tag", "only staff may whisper")
 	}
+	for _, p := range m.To {
+		if err := CheckText("to.name", p.Name); err != nil {
+			return nil, err
+		}
+	}
 	to, err := c.recipients(m.To)
 	if err != nil {
 		return nil, err
@@ -60,6 +65,9 @@ func (cmd PostMessage) decide(c *Conversation, env Env) ([]Event, error) {
 	}
 	if n := runeCount(m.Text); n > env.Limits.MaxTextLength {
 		return nil, FieldError(CodeInvalidMessage, "text", "text has %d characters, more than the limit of %d", n, env.Limits.MaxTextLength)
+	}
+	if err := checkMessageTexts(m); err != nil {
+		return nil, err
 	}
 	m.Timestamp = FormatTime(env.Now)
 	m.Sequence = nil
@@ -135,4 +143,21 @@ func checkAttachments(as []Attachment, limits Limits) error {
 func isJSONObject(raw json.RawMessage) bool {
 	trimmed := bytes.TrimLeft(raw, " \t\r\n")
 	return len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(raw)
+}
+
+// checkMessageTexts refuses control characters in what a message shows:
+// its text, its sender's name and its attachments' names.
+func checkMessageTexts(m Message) error {
+	if err := CheckText("text", m.Text); err != nil {
+		return err
+	}
+	if err := CheckText("from.name", m.From.Name); err != nil {
+		return err
+	}
+	for _, a := range m.Attachments {
+		if err := CheckText("attachments.name", a.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -59,14 +59,16 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Errorf returns an *Error with a formatted message.
+// Errorf returns an *Error with a formatted message. String arguments are
+// clipped to MaxEcho characters: they are mostly input, echoed.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, clipArgs(args)...)}
 }
 
-// FieldError returns an *Error about one input field.
+// FieldError returns an *Error about one input field, with the arguments
+// clipped as by Errorf.
 func FieldError(code Code, field, format string, args ...any) *Error {
-	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, clipArgs(args)...)}
 }
 
 // ErrorCode returns the code of err, CodeInternal when err carries none, and
