@@ -39,11 +39,13 @@ func (s *Server) sendToCustomer(c echo.Context) error {
 	if !s.cfg.KnownChannel(channel) {
 		return domain.FieldError(domain.CodeChannelNotFound, "channel", "channel %q is not known: use sms, fb, twitter or a channel with a registered connector", channel)
 	}
+	body, err := s.readJSONBody(c)
+	if err != nil {
+		return err
+	}
 	var req sendRequest
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return domain.Errorf(domain.CodeInvalid, "the body must be a JSON object {refId, text, attachments?, from?, idempotencyKey?}: %s", err)
+	if err := decodeJSON(body, &req, true); err != nil {
+		return domain.Errorf(domain.CodeInvalid, "the body must be one JSON object {refId, text, attachments?, from?, idempotencyKey?}: %s", err.Error())
 	}
 	if req.IdempotencyKey == "" {
 		req.IdempotencyKey = c.Request().Header.Get("Idempotency-Key")

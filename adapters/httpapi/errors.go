@@ -86,7 +86,7 @@ func (s *Server) describe(err error, c echo.Context) (errorBody, int) {
 		status = http.StatusInternalServerError
 	}
 	if status >= 500 {
-		s.logger.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+		s.logger.Error("request failed", "method", domain.Clip(c.Request().Method), "path", c.Path(), "err", err)
 	}
 	body := errorBody{Code: code, Message: domain.ErrorMessage(err)}
 	var de *domain.Error

@@ -33,7 +33,11 @@ type initResponse struct {
 }
 
 func (s *Server) initConversation(c echo.Context) error {
-	fields, err := decodeInit(c.Request())
+	body, err := s.readJSONBody(c)
+	if err != nil {
+		return err
+	}
+	fields, err := decodeInit(body)
 	if err != nil {
 		return err
 	}
@@ -77,11 +81,10 @@ func (s *Server) initConversation(c echo.Context) error {
 // decodeInit reads the init body into canonical field names. Unknown fields
 // are ignored, as the document lets developers define their own; known ones
 // must be strings (numbers are taken as written, for phone numbers).
-func decodeInit(r *http.Request) (map[string]string, error) {
+func decodeInit(body []byte) (map[string]string, error) {
 	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return nil, domain.Errorf(domain.CodeInvalid, "the body must be a JSON object")
+	if err := decodeJSON(body, &raw, false); err != nil || raw == nil {
+		return nil, domain.Errorf(domain.CodeInvalid, "the body must be one JSON object, with nothing after it")
 	}
 	out := map[string]string{}
 	for key, val := range raw {

@@ -97,7 +97,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	// rather than through echo's own.
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.logger.Error("panic while serving a request", "method", c.Request().Method, "path", c.Path(), "err", err, "stack", string(stack))
+			s.logger.Error("panic while serving a request", "method", domain.Clip(c.Request().Method), "path", c.Path(), "err", err, "stack", string(stack))
 			return err
 		},
 	}))
@@ -109,7 +109,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 		}))
 	}
 
-	api := e.Group("/api", middleware.BodyLimit(byteSize(cfg.MaxBodyBytes)), s.authenticate)
+	api := e.Group("/api", checkPathIDs, middleware.BodyLimit(byteSize(cfg.MaxBodyBytes)), s.authenticate)
 	api.POST("/customer/init", s.initConversation, s.limitInits)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/events", s.getEvents)
@@ -146,7 +146,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		err := next(c)
 		if c.Path() != "/ws" {
-			s.logger.Debug("http", "method", c.Request().Method, "path", c.Path(), "status", c.Response().Status, "duration", time.Since(start))
+			s.logger.Debug("http", "method", domain.Clip(c.Request().Method), "path", c.Path(), "status", c.Response().Status, "duration", time.Since(start))
 		}
 		return err
 	}

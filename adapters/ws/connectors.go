@@ -58,7 +58,7 @@ func (h *Hub) registerConnector(ctx context.Context, c *client, f frame, meta do
 	h.mu.Lock()
 	h.bySession[d.Channel] = append(h.bySession[d.Channel], c)
 	h.mu.Unlock()
-	h.logger.Info("connector registered", "channel", d.Channel, "name", d.Name, "conn", c.id)
+	h.logger.Info("connector registered", "channel", domain.Clip(d.Channel), "name", domain.Clip(d.Name), "conn", c.id)
 	c.ack(f.Ack, map[string]any{"id": d.ID, "channel": d.Channel, "pending": h.connectors.Pending(d.Channel)})
 	h.kick()
 	return nil

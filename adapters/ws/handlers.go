@@ -88,7 +88,7 @@ func (h *Hub) message(c *client, raw []byte) {
 	}
 	if err != nil {
 		if domain.ErrorCode(err) == domain.CodeInternal {
-			h.logger.Error("websocket command failed", "event", f.Event, "conn", c.id, "err", err)
+			h.logger.Error("websocket command failed", "event", domain.Clip(f.Event), "conn", c.id, "err", err)
 		}
 		c.send(errorFrame(f.Ack, err))
 	}
