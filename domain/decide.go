@@ -57,6 +57,9 @@ func (cmd JoinConversation) decide(c *Conversation, env Env) ([]Event, error) {
 	if strings.TrimSpace(p.ID) == "" {
 		return nil, FieldError(CodeInvalid, "id", "participant id is required")
 	}
+	if ControlIndex(p.ID) >= 0 {
+		return nil, FieldError(CodeInvalid, "id", "participant id holds a control character")
+	}
 	if err := CheckText("name", p.Name); err != nil {
 		return nil, err
 	}

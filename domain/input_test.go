@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"testing"
@@ -23,7 +24,8 @@ func TestDecideRefusesControlCharacters(t *testing.T) {
 	tests := map[string]struct {
 		given     []domain.Event
 		when      domain.Command
-		wantField string // "" when the command is accepted
+		wantField string      // "" when the command is accepted
+		wantCode  domain.Code // invalid_message when empty
 	}{
 		"NUL in a text":                {given: live, when: domain.PostMessage{Message: chat(customer, "a\x00b")}, wantField: "text"},
 		"escape in a text":             {given: live, when: domain.PostMessage{Message: chat(customer, "\x1b[31mred")}, wantField: "text"},
@@ -33,6 +35,7 @@ func TestDecideRefusesControlCharacters(t *testing.T) {
 		"NUL in a recipient's name":    {given: live, when: domain.PostMessage{Message: toNamed}, wantField: "to.name"},
 		"escape in an attachment name": {given: live, when: domain.PostMessage{Message: attach}, wantField: "attachments.name"},
 		"NUL in a joiner's name":       {given: live[:1], when: domain.JoinConversation{Participant: domain.Participant{ID: "agent-2", Name: "A\x00"}}, wantField: "name"},
+		"NUL in a joiner's id":         {given: live[:1], when: domain.JoinConversation{Participant: domain.Participant{ID: "agent\x00"}}, wantField: "id", wantCode: domain.CodeInvalid},
 		"NUL in a first name":          {when: start("Ada\x00", "Lovelace"), wantField: "firstName"},
 		"bell in a last name":          {when: start("Ada", "Love\alace"), wantField: "lastName"},
 		"plain names":                  {when: start("Ada", "Lovelace")},
@@ -47,8 +50,9 @@ func TestDecideRefusesControlCharacters(t *testing.T) {
 				return
 			}
 			var de *domain.Error
-			if !errors.As(err, &de) || de.Code != domain.CodeInvalidMessage || de.Field != tt.wantField {
-				t.Fatalf("err = %v, want invalid_message on field %s", err, tt.wantField)
+			want := cmp.Or(tt.wantCode, domain.CodeInvalidMessage)
+			if !errors.As(err, &de) || de.Code != want || de.Field != tt.wantField {
+				t.Fatalf("err = %v, want %s on field %s", err, want, tt.wantField)
 			}
 		})
 	}

@@ -60,6 +60,7 @@ type htmlAttachment struct{ Name, Link string }
 
 // RenderHTML renders the transcript as a standalone HTML page.
 func RenderHTML(t *Transcript) ([]byte, error) {
+	t = t.Printable()
 	page := htmlPage{ID: t.ConversationID, Lang: t.Language, Header: t.HeaderFields()}
 	if page.Lang == "" {
 		page.Lang = "en"

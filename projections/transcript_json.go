@@ -19,6 +19,7 @@ func RenderJSON(t *Transcript) []byte {
 
 // AppendJSON appends what RenderJSON renders to b.
 func AppendJSON(b []byte, t *Transcript) []byte {
+	t = t.Printable()
 	w := indentWriter{b: b}
 	w.open('{')
 	w.key("format")

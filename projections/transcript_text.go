@@ -108,6 +108,7 @@ func (t *Transcript) HeaderFields() [][2]string {
 // RenderText renders the transcript as plain text: the body of the
 // transcript email and the txt type.
 func RenderText(t *Transcript) []byte {
+	t = t.Printable()
 	var b bytes.Buffer
 	b.WriteString("Chat transcript\n\n")
 	for _, f := range t.HeaderFields() {

@@ -43,6 +43,7 @@ func Render(t *projections.Transcript) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pdf: load fonts: %w", err)
 	}
+	t = t.Printable()
 	doc := fpdf.New("P", "mm", "A4", "")
 	r := &renderer{doc: doc, faces: faces, t: t}
 	r.setup()

@@ -155,3 +155,22 @@ func BenchmarkRender1000(b *testing.B) {
 		}
 	}
 }
+
+// A transcript of history written before control characters were refused
+// renders them as U+FFFD, visibly, and puts none into the page's text.
+func TestRender_ControlCharacters(t *testing.T) {
+	tr := &projections.Transcript{Format: projections.TranscriptFormat, ConversationID: "c1", Channel: "web",
+		Customer: projections.TranscriptParticipant{ID: "u1", Name: "Zo\x00e", Role: domain.RoleCustomer},
+		StartedAt: "2026-11-23T10:00:00.000Z", EndedAt: "2026-11-23T10:05:00.000Z",
+		Entries: []projections.TranscriptEntry{{Sequence: 3, Time: "2026-11-23T10:01:00.000Z", Type: domain.TypeChatMessage,
+			From: projections.TranscriptParticipant{ID: "u1", Name: "Zo\x00e", Role: domain.RoleCustomer}, Text: "before\x1b[2Jafter\x00end"}}}
+	text := string(poppler(t, "pdftotext", "-enc", "UTF-8", render(t, tr), "-"))
+	for i, r := range text {
+		if r < 0x20 && r != '\n' && r != '\f' || r >= 0x7f && r <= 0x9f {
+			t.Fatalf("the page's text holds the control character %q at %d:\n%s", r, i, text)
+		}
+	}
+	if !strings.Contains(text, "before\uFFFD[2Jafter\uFFFDend") {
+		t.Fatalf("the control characters are not shown as U+FFFD:\n%s", text)
+	}
+}

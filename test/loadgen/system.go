@@ -184,6 +184,7 @@ func (e *echo) start(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.http.Do(req)
 	if err != nil {
 		return err
