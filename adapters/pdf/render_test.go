@@ -160,7 +160,7 @@ func BenchmarkRender1000(b *testing.B) {
 // renders them as U+FFFD, visibly, and puts none into the page's text.
 func TestRender_ControlCharacters(t *testing.T) {
 	tr := &projections.Transcript{Format: projections.TranscriptFormat, ConversationID: "c1", Channel: "web",
-		Customer: projections.TranscriptParticipant{ID: "u1", Name: "Zo\x00e", Role: domain.RoleCustomer},
+		Customer:  projections.TranscriptParticipant{ID: "u1", Name: "Zo\x00e", Role: domain.RoleCustomer},
 		StartedAt: "2026-11-23T10:00:00.000Z", EndedAt: "2026-11-23T10:05:00.000Z",
 		Entries: []projections.TranscriptEntry{{Sequence: 3, Time: "2026-11-23T10:01:00.000Z", Type: domain.TypeChatMessage,
 			From: projections.TranscriptParticipant{ID: "u1", Name: "Zo\x00e", Role: domain.RoleCustomer}, Text: "before\x1b[2Jafter\x00end"}}}
