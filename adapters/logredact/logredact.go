@@ -121,10 +121,17 @@ var (
 	// phoneRE finds candidates; String then checks their digits and edges.
 	phoneRE = regexp.MustCompile(`\+?\(?\d(?:[\d().\- ]*\d)?`)
 	// keepRE finds what looks like a phone number but is not personal data:
-	// UUIDs, dates and RFC 3339 times, IPv4 addresses with their port, and
-	// numbers labelled as stream positions.
+	// UUIDs, dates and RFC 3339 times, IPv4 addresses with their port,
+	// numbers labelled as stream positions, and file paths: a path with a
+	// directory and a file name with an extension ("/data/ab/x.json",
+	// "/data/.checkpoint.json.tmp-1234567851"), or a dot file whose every
+	// part starts with a letter (".checkpoint.json.tmp-1234567851"). A URL
+	// path without an extension ("/api/conversations/5550100199") is not
+	// kept.
 	keepRE = regexp.MustCompile(`(?i)` +
-		`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}` +
+		`(?:[\w.~+-]*/)+[\w~+-]*\.[a-z][\w~+-]*(?:\.[\w~+-]+)*` +
+		`|\.[a-z][\w~+-]*(?:\.[a-z][\w~+-]*)+` +
+		`|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}` +
 		`|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?` +
 		`|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?` +
 		`|\b(?:sequence|seq|revision|rev|position|pos|version|offset|since|cursor)["']?(?:\s*[:=]\s*|\s+)["']?\d+`)
