@@ -24,8 +24,10 @@ const migrateUsage = `Usage: parley migrate --from STORE --to STORE
 
 Copies every stream of one event store into another, in order, with each
 event's id, type, data, metadata, revision and recorded time; then checks
-that every stream holds the same events on both sides. Running it again is
-safe: what the target holds already is not copied twice.
+that every stream holds the same events on both sides, comparing each
+event's id, type, data and metadata. It reports how many events it copied
+and how many the target held already. Running it again is safe: what the
+target holds already is not copied twice.
 
 STORE is an EventStoreDB connection string (esdb://host:2113?tls=false,
 esdb+discover://...), or the data directory of an embedded store, as a path
@@ -79,9 +81,9 @@ func migrateCommand(ctx context.Context, args []string) error {
 		return fmt.Errorf("migrate: stopped after %d events; fix the cause and run it again to resume: %w", rep.Events, err)
 	}
 	rate := float64(rep.Events) / max(rep.Took.Seconds(), 1e-3)
-	fmt.Fprintf(os.Stderr, "copied %d events of %d streams from %s to %s in %s (%.0f events/s, %d appends)\n",
-		rep.Events, rep.Streams, src, dst, rep.Took.Round(time.Millisecond), rate, rep.Appends)
-	fmt.Fprintf(os.Stderr, "verified: each of the %d streams holds the same number of events on both sides, ending with the same event\n", rep.Streams)
+	fmt.Fprintf(os.Stderr, "%d events of %d streams from %s to %s: %d copied, %d there already; in %s (%.0f events/s, %d appends)\n",
+		rep.Events, rep.Streams, src, dst, rep.Copied, rep.Existing, rep.Took.Round(time.Millisecond), rate, rep.Appends)
+	fmt.Fprintf(os.Stderr, "verified: the %d streams hold the same %d events on both sides, each with the same id, type, data and metadata\n", rep.Streams, rep.Events)
 	return nil
 }
 

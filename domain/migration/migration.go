@@ -52,6 +52,10 @@ type Report struct {
 	// Events and Streams count what the source holds and the target now
 	// holds too (copied by this run or found there already).
 	Events, Streams int
+	// Copied counts the events this run stored in the target, and Existing
+	// those the target held already (from an earlier run): Copied +
+	// Existing = Events.
+	Copied, Existing int
 	// Appends is the number of appends made (one per batch, and one per
 	// event of a batch the target held in part); Took is the time the copy
 	// took, verification excluded.
@@ -61,8 +65,10 @@ type Report struct {
 
 // streamState is what the copy knows of one stream.
 type streamState struct {
-	n    uint64 // events copied: the next revision expected from the source
-	last string // id of the last one
+	n uint64 // events copied: the next revision expected from the source
+	// existing is how many events the target held in the stream before
+	// the copy reached it.
+	existing uint64
 }
 
 // Copier copies one store into another, once: it remembers what it copied
@@ -130,10 +136,13 @@ func (c *Copier) Copy(ctx context.Context, total int) (Report, error) {
 	err := c.pages(ctx, func(page []domain.RecordedEvent) error {
 		for len(page) > 0 {
 			k := c.batchLen(page)
-			if err := c.copyBatch(ctx, page[:k]); err != nil {
+			existing, err := c.copyBatch(ctx, page[:k])
+			if err != nil {
 				return err
 			}
 			rep.Events += k
+			rep.Existing += existing
+			rep.Copied += k - existing
 			page = page[k:]
 			c.opts.Progress(rep.Events, max(total, rep.Events))
 		}
@@ -163,18 +172,25 @@ func (c *Copier) batchLen(page []domain.RecordedEvent) int {
 // copyBatch appends events of one stream. The exact expected revision makes
 // a re-run a no-op: the stores treat the same ids at the same revisions as
 // a retry. A batch that the target holds only in part (a run stopped
-// half-way, or batched differently) is retried event by event.
-func (c *Copier) copyBatch(ctx context.Context, evs []domain.RecordedEvent) error {
+// half-way, or batched differently) is retried event by event. It returns
+// how many of the events the target held already.
+func (c *Copier) copyBatch(ctx context.Context, evs []domain.RecordedEvent) (int, error) {
 	st := c.streams[evs[0].Stream]
 	if st == nil {
-		st = &streamState{}
+		// What the target holds already is counted once per stream, to
+		// report what this run copied and what an earlier one had.
+		n, err := streamLen(ctx, c.to, evs[0].Stream)
+		if err != nil {
+			return 0, fmt.Errorf("target: %w", err)
+		}
+		st = &streamState{existing: n}
 		c.streams[evs[0].Stream] = st
 	}
 	if evs[0].Revision != st.n {
 		// EventStoreDB can hold streams whose first events were truncated
 		// or that hold '$' events, which reads of $all skip; revisions
 		// could not be kept.
-		return fmt.Errorf("stream %s: the source has revision %d where %d was expected; "+
+		return 0, fmt.Errorf("stream %s: the source has revision %d where %d was expected; "+
 			"streams with truncated history or system events cannot be copied with their revisions",
 			evs[0].Stream, evs[0].Revision, st.n)
 	}
@@ -190,16 +206,21 @@ func (c *Copier) copyBatch(ctx context.Context, evs []domain.RecordedEvent) erro
 		}
 	}
 	if errors.As(err, &wev) {
-		return fmt.Errorf("stream %s on the target differs from the source at revision %d (the target's "+
+		return 0, fmt.Errorf("stream %s on the target differs from the source at revision %d (the target's "+
 			"last revision is %s); copy into a store that does not hold this stream: %w",
 			evs[0].Stream, failed, actual(wev), err)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	st.n += uint64(len(evs))
-	st.last = evs[len(evs)-1].ID
-	return nil
+	existing := 0
+	for _, e := range evs {
+		if e.Revision < st.existing {
+			existing++
+		}
+	}
+	return existing, nil
 }
 
 func (c *Copier) append(ctx context.Context, evs []domain.RecordedEvent) error {

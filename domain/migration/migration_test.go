@@ -37,7 +37,7 @@ func TestRoundTrip(t *testing.T) {
 	opts := small
 	opts.Progress = func(done, total int) { calls, lastDone, lastTotal = calls+1, done, total }
 	first := run(t, src, mid, opts)
-	if first.Events != len(want) || first.Streams != 5 || lastDone != len(want) || lastTotal != len(want) || calls != first.Appends {
+	if first.Events != len(want) || first.Copied != len(want) || first.Existing != 0 || first.Streams != 5 || lastDone != len(want) || lastTotal != len(want) || calls != first.Appends {
 		t.Fatalf("report %+v, last progress %d/%d in %d calls; want %d events of 5 streams", first, lastDone, lastTotal, calls, len(want))
 	}
 	sameHistory(t, want, readAll(t, mid))
@@ -54,8 +54,8 @@ func TestRoundTrip(t *testing.T) {
 
 	again := run(t, src, mid, migration.Options{})
 	run(t, mid, dst, migration.Options{})
-	if again.Events != first.Events || again.Streams != first.Streams {
-		t.Errorf("second run report %+v, want the counts of the first %+v", again, first)
+	if again.Events != first.Events || again.Streams != first.Streams || again.Copied != 0 || again.Existing != first.Events {
+		t.Errorf("second run report %+v, want the counts of the first %+v, all of them there already", again, first)
 	}
 	sameHistory(t, want, readAll(t, mid))
 	sameHistory(t, want, readAll(t, dst))
@@ -74,8 +74,59 @@ func TestResume(t *testing.T) {
 		}
 		mustAppend(t, dst, e.Stream, exp, []domain.EventData{{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata, Recorded: e.Recorded}})
 	}
-	run(t, src, dst, migration.Options{})
+	rep := run(t, src, dst, migration.Options{})
+	if rep.Copied != 20 || rep.Existing != len(want)-20 {
+		t.Errorf("report %+v, want 20 events copied and %d there already", rep, len(want)-20)
+	}
 	sameHistory(t, want, readAll(t, dst))
+}
+
+// TestVerifyComparesEveryEvent gives the target a copy of a stream in which
+// one event in the middle has the right id but another type, data or
+// metadata: the appends take the copy's events there for retries, and only
+// comparing each event finds the difference.
+func TestVerifyComparesEveryEvent(t *testing.T) {
+	for _, what := range []string{"type", "data", "metadata"} {
+		t.Run(what, func(t *testing.T) {
+			src, dst := openDisk(t, t.TempDir()), openDisk(t, t.TempDir())
+			fill(t, src)
+			all := readAll(t, src)
+			stream := all[0].Stream
+			events := readStream(t, src, stream)
+			if len(events) < 3 {
+				t.Fatalf("stream %s has %d events; the test needs 3", stream, len(events))
+			}
+			forged := events[1]
+			switch what {
+			case "type":
+				forged.Type = "ActivityMessage"
+			case "data":
+				forged.Data = append([]byte(nil), forged.Data...)
+				forged.Data[len(forged.Data)-2] ^= 1
+			case "metadata":
+				forged.Metadata.CorrelationID = "forged"
+			}
+			for i, e := range []domain.RecordedEvent{events[0], forged} {
+				exp := domain.NoStream()
+				if i > 0 {
+					exp = domain.Exact(domain.Revision(i - 1))
+				}
+				mustAppend(t, dst, stream, exp, []domain.EventData{{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata, Recorded: e.Recorded}})
+			}
+			rep, err := migration.New(src, dst, migration.Options{}).Run(ctxFor(t))
+			var verr *migration.VerifyError
+			if !errors.As(err, &verr) || len(verr.Mismatches) != 1 {
+				t.Fatalf("Run = %+v, %v; want one stream that differs", rep, err)
+			}
+			m := verr.Mismatches[0]
+			if m.Stream != stream || m.Differs != what || m.At != 1 || !strings.Contains(err.Error(), "revision 1 has another "+what) {
+				t.Fatalf("mismatch %+v (%v), want %s at revision 1 of %s", m, err, what, stream)
+			}
+			if rep.Existing != 2 || rep.Copied != len(all)-2 {
+				t.Fatalf("report %+v, want 2 events there already and %d copied", rep, len(all)-2)
+			}
+		})
+	}
 }
 
 // TestConflict refuses to copy a stream into a target that holds other

@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,11 @@ type Mismatch struct {
 	// Copied is how many events of the stream the copy handled; Source and
 	// Target how many each store holds now.
 	Copied, Source, Target uint64
+	// Differs names what first differs between two events at the same
+	// revision, At ("id", "type", "data" or "metadata"); empty when the
+	// events both stores hold are the same and only their numbers differ.
+	Differs string
+	At      uint64
 }
 
 // VerifyError is returned when streams differ after a copy.
@@ -36,10 +42,12 @@ func (e *VerifyError) Error() string {
 	fmt.Fprintf(&b, "verification failed: %d of %d streams differ", len(e.Mismatches), e.Streams)
 	grew := true
 	for i, m := range e.Mismatches {
-		if i < 5 {
+		if i < 5 && m.Differs != "" {
+			fmt.Fprintf(&b, "; %s: the event at revision %d has another %s on each side", m.Stream, m.At, m.Differs)
+		} else if i < 5 {
 			fmt.Fprintf(&b, "; %s: %d events copied, the source holds %d, the target %d", m.Stream, m.Copied, m.Source, m.Target)
 		}
-		grew = grew && m.Target == m.Copied && m.Source > m.Copied
+		grew = grew && m.Differs == "" && m.Target == m.Copied && m.Source > m.Copied
 	}
 	if len(e.Mismatches) > 5 {
 		fmt.Fprintf(&b, "; and %d more", len(e.Mismatches)-5)
@@ -50,11 +58,12 @@ func (e *VerifyError) Error() string {
 	return b.String()
 }
 
-// Verify checks every stream the copy handled: the source and the target
-// must both hold exactly as many events as were copied, and end with the
-// event copied last. (Ids at every other revision are checked by the copy
-// itself: the target accepts an event at an exact revision only after the
-// same ids.) It returns a *VerifyError listing the streams that differ.
+// Verify checks every stream the copy handled, event by event: the source
+// and the target must both hold exactly as many events as were copied, and
+// the same id, type, data (byte for byte) and metadata at every revision.
+// Recorded times are not compared: EventStoreDB keeps them in the metadata
+// it returns apart (ADR 7). It returns a *VerifyError listing the streams
+// that differ.
 func (c *Copier) Verify(ctx context.Context) error {
 	names := make([]string, 0, len(c.streams))
 	for name := range c.streams {
@@ -100,57 +109,75 @@ func (c *Copier) Verify(ctx context.Context) error {
 	return nil
 }
 
-// check compares one stream on both sides with what was copied; only when
-// they differ does it count their events.
+// verifyPage is how many events of a stream are read at once from each side.
+const verifyPage = 1000
+
+// check compares one stream on both sides, a page at a time, with each
+// other and with what was copied.
 func (c *Copier) check(ctx context.Context, name string) (Mismatch, bool, error) {
 	st := c.streams[name]
-	srcOK, err := endsWith(ctx, c.from, name, st)
-	if err != nil {
-		return Mismatch{}, false, fmt.Errorf("source: %w", err)
-	}
-	dstOK, err := endsWith(ctx, c.to, name, st)
-	if err != nil {
-		return Mismatch{}, false, fmt.Errorf("target: %w", err)
-	}
-	if srcOK && dstOK {
-		return Mismatch{}, true, nil
-	}
 	m := Mismatch{Stream: name, Copied: st.n}
-	if m.Source, err = streamLen(ctx, c.from, name); err != nil {
-		return m, false, fmt.Errorf("source: %w", err)
+	for from := uint64(0); ; from += verifyPage {
+		src, err := readPage(ctx, c.from, name, from)
+		if err != nil {
+			return m, false, fmt.Errorf("source: %w", err)
+		}
+		dst, err := readPage(ctx, c.to, name, from)
+		if err != nil {
+			return m, false, fmt.Errorf("target: %w", err)
+		}
+		m.Source += uint64(len(src))
+		m.Target += uint64(len(dst))
+		for i := 0; i < min(len(src), len(dst)) && m.Differs == ""; i++ {
+			if what := differs(src[i], dst[i]); what != "" {
+				m.Differs, m.At = what, src[i].Revision
+			}
+		}
+		if len(src) < verifyPage && len(dst) < verifyPage {
+			break
+		}
 	}
-	if m.Target, err = streamLen(ctx, c.to, name); err != nil {
-		return m, false, fmt.Errorf("target: %w", err)
-	}
-	return m, false, nil
+	return m, m.Differs == "" && m.Source == st.n && m.Target == st.n, nil
 }
 
-// endsWith reports whether the stream's last event is the st.n-th and has
-// the id st.last.
-func endsWith(ctx context.Context, s domain.EventStore, name string, st *streamState) (bool, error) {
-	recs, err := s.ReadStream(ctx, name, st.n-1, 2)
+// differs names the first of id, type, data and metadata in which a and b
+// differ, or returns "".
+func differs(a, b domain.RecordedEvent) string {
+	switch {
+	case a.ID != b.ID:
+		return "id"
+	case a.Type != b.Type:
+		return "type"
+	case !bytes.Equal(a.Data, b.Data):
+		return "data"
+	case a.Metadata != b.Metadata:
+		return "metadata"
+	}
+	return ""
+}
+
+// readPage reads up to verifyPage events of a stream from revision from; a
+// stream that holds none is an empty page.
+func readPage(ctx context.Context, s domain.EventStore, name string, from uint64) ([]domain.RecordedEvent, error) {
+	recs, err := s.ReadStream(ctx, name, from, verifyPage)
 	if errors.Is(err, domain.ErrStreamNotFound) {
-		return false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read %s: %w", name, err)
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	return len(recs) == 1 && recs[0].ID == st.last, nil
+	return recs, nil
 }
 
 func streamLen(ctx context.Context, s domain.EventStore, name string) (uint64, error) {
-	const page = 1000
 	var n uint64
 	for {
-		recs, err := s.ReadStream(ctx, name, n, page)
-		if errors.Is(err, domain.ErrStreamNotFound) {
-			return n, nil
-		}
+		recs, err := readPage(ctx, s, name, n)
 		if err != nil {
-			return n, fmt.Errorf("read %s: %w", name, err)
+			return n, err
 		}
 		n += uint64(len(recs))
-		if len(recs) < page {
+		if len(recs) < verifyPage {
 			return n, nil
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +24,14 @@ func runMigrate(t *testing.T, from, to string) (string, error) {
 	return string(out), err
 }
 
-func mustMigrate(t *testing.T, from, to string) {
+func mustMigrate(t *testing.T, from, to string) string {
 	t.Helper()
 	out, err := runMigrate(t, from, to)
 	if err != nil || !strings.Contains(out, "verified") {
 		t.Fatalf("parley migrate --from %s --to %s: %v\n%s", from, to, err, out)
 	}
 	t.Logf("migrate --from %s --to %s:\n%s", from, to, out)
+	return out
 }
 
 // chatHistory fills s with a few conversations, the way clients do: a web
@@ -77,9 +79,17 @@ func TestMigrateRoundTrip(t *testing.T) {
 	s.stop()
 
 	back := t.TempDir()
-	for range 2 {
-		mustMigrate(t, dataDir, db.url)
-		mustMigrate(t, db.url, "embedded:"+back)
+	for run := range 2 {
+		// The first run copies everything; the second finds it all there.
+		want := regexp.MustCompile(`: [1-9]\d* copied, 0 there already`)
+		if run == 1 {
+			want = regexp.MustCompile(`: 0 copied, [1-9]\d* there already`)
+		}
+		for _, out := range []string{mustMigrate(t, dataDir, db.url), mustMigrate(t, db.url, "embedded:"+back)} {
+			if !want.MatchString(out) {
+				t.Fatalf("run %d reports no %s:\n%s", run+1, want, out)
+			}
+		}
 	}
 	orig, copied := readDisk(t, dataDir), readDisk(t, back)
 	if len(orig) == 0 || len(copied) != len(orig) {
