@@ -89,6 +89,13 @@ func (s *Service) PostOnChannel(ctx context.Context, dir ChannelDirectory, cm Ch
 	if strings.TrimSpace(cm.RefID) == "" {
 		return Result{}, FieldError(CodeInvalid, "refId", "refId is required: the customer's account on the channel")
 	}
+	// Refused before a conversation is started or the sender joined for it.
+	if err := checkMessageTexts(cm.Message); err != nil {
+		return Result{}, err
+	}
+	if err := CheckText("from.name", cm.Sender.Name); err != nil {
+		return Result{}, err
+	}
 	unlock := s.channels.lock(cm.Channel, cm.RefID)
 	defer unlock()
 

@@ -43,7 +43,8 @@ func (u unsized) Read(p []byte) (int, error) { return u.r.Read(p) }
 // hostile client would, and checks that each gets its clear error and that
 // nothing of it is stored.
 func TestInputAtTheEdge(t *testing.T) {
-	s := startServer(t, t.TempDir(), "--max-body-bytes", "4096", "--inits-per-minute", "1000", "--init-burst", "1000")
+	dataDir := t.TempDir()
+	s := startServer(t, dataDir, "--max-body-bytes", "4096", "--inits-per-minute", "1000", "--init-burst", "1000")
 	const init = "/api/customer/init"
 	big := `{"channel":"web","refId":"r","comment":"` + strings.Repeat("x", 8000) + `"}`
 	for _, tc := range []struct {
@@ -63,6 +64,8 @@ func TestInputAtTheEdge(t *testing.T) {
 		{"trailing text", "", init, "application/json", strings.NewReader(`{"channel":"web","refId":"r"} and more`), 400, "invalid_request"},
 		{"a second object", "", init, "application/json", strings.NewReader(`{"channel":"web","refId":"r"}{"channel":"sms"}`), 400, "invalid_request"},
 		{"trailing bytes after a send", senderKey, "/api/channels/sms/messages", "application/json", strings.NewReader(`{"refId":"+15550001","text":"hi"}]`), 400, "invalid_request"},
+		{"NUL in a third-party text", senderKey, "/api/channels/sms/messages", "application/json", strings.NewReader(`{"refId":"+15550009","text":"a\u0000b"}`), 400, "invalid_message"},
+		{"escape in a third-party sender's name", senderKey, "/api/channels/sms/messages", "application/json", strings.NewReader(`{"refId":"+15550009","text":"hi","from":{"id":"shop","name":"\u001b[2J"}}`), 400, "invalid_message"},
 		{"NUL in a first name", "", init, "application/json", strings.NewReader(`{"channel":"web","refId":"r","firstName":"Ada\u0000"}`), 400, "invalid_message"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +84,14 @@ func TestInputAtTheEdge(t *testing.T) {
 	status, e, _ := s.rawPost(t, "", init, "application/json", strings.NewReader(`{"channel":"web","refId":"r","lastName":"L\u001b[2J"}`))
 	if status != http.StatusBadRequest || e.Field != "lastName" {
 		t.Fatalf("escape in a last name: %d %+v, want 400 on field lastName", status, e)
+	}
+	// The refused third-party sends started no conversation for their
+	// customer, and no refused body left anything in the store.
+	s.stop()
+	for _, rec := range readDisk(t, dataDir) {
+		if strings.Contains(string(rec.Data), "+15550009") || strings.Contains(string(rec.Data), `\u0000`) || strings.Contains(string(rec.Data), "xxxxxxxx") {
+			t.Errorf("a refused request stored %s: %s", rec.Type, rec.Data)
+		}
 	}
 }
 
