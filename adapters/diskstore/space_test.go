@@ -296,3 +296,43 @@ func fillUp(t *testing.T, s *Store) (acked []string, failed domain.EventData) {
 	t.Fatal("1000 appends of 16 KiB fitted on a 4 MiB tmpfs")
 	return nil, domain.EventData{}
 }
+
+// TestCloseWritesWhatWasSubmitted: given an append queued behind a group
+// being synced, when Close is called, then the append is still written and
+// acknowledged before the store closes.
+func TestCloseWritesWhatWasSubmitted(t *testing.T) {
+	ctx := t.Context()
+	s := quietOpen(t, t.TempDir())
+	release := make(chan struct{})
+	var syncs atomic.Int32
+	s.sync = func() error {
+		if syncs.Add(1) == 1 {
+			<-release
+		}
+		return datasync(s.log)
+	}
+	errs := make(chan error, 2)
+	for _, stream := range []string{"first", "queued"} {
+		go func() {
+			_, err := s.Append(ctx, stream, domain.NoStream(), []domain.EventData{oneEvent(10)})
+			errs <- err
+		}()
+		for syncs.Load() == 0 || (stream == "queued" && len(s.reqs) == 0) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	for !s.isClosed.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("append submitted before Close: %v", err)
+		}
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}

@@ -78,8 +78,13 @@ type pendingStream struct {
 func (s *Store) prepare(req *appendReq) {
 	w := &s.w
 	w.reqs = append(w.reqs, req)
-	if err := s.usable(); err != nil {
-		req.resp.err = err
+	// Not usable(): appends submitted before Close are still written.
+	if f := s.failed.Load(); f != nil {
+		req.resp.err = *f
+		return
+	}
+	if p := s.paused.Load(); p != nil {
+		req.resp.err = *p
 		return
 	}
 	if err := req.ctx.Err(); err != nil {
