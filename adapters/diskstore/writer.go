@@ -225,7 +225,7 @@ var preallocZeros [preallocBytes]byte
 
 func (s *Store) fail(cause error) {
 	err := error(&domain.Error{Code: domain.CodeUnavailable,
-		Message: "the event store could not sync its log to disk and takes no more appends; restart Parley to recover",
+		Message: "the event store's log failed on its disk (a sync, or a write it could not undo) and it takes no more appends; restart Parley to recover",
 		Err: fmt.Errorf("diskstore: the event log failed and the store takes no more appends; "+
 			"reopen it to recover: %w: %w", domain.ErrUnavailable, cause)})
 	s.failed.CompareAndSwap(nil, &err)
