@@ -85,8 +85,8 @@ func (s *Store) submit(req *appendReq) error {
 	if s.closed {
 		return errClosed
 	}
-	if f := s.failed.Load(); f != nil {
-		return *f
+	if err := s.usable(); err != nil {
+		return err
 	}
 	select {
 	case s.reqs <- req:

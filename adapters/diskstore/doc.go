@@ -17,8 +17,11 @@
 // the frames with revisions and positions, writes the group with one pwrite
 // and one fdatasync, and only then publishes it to readers and answers the
 // callers. Under concurrency one fdatasync thus covers many appends (group
-// commit). A failed write or sync answers nothing with success and stops the
-// store taking appends, since what reached the disk is then unknown.
+// commit). A failed write (a full disk) is undone, the log truncated back
+// to its last acknowledged record, before the group is answered with an
+// error, and appends pause until the writer can preallocate again (see
+// pause.go). A failed sync stops the store taking appends until it is
+// reopened, since what reached the disk is then unknown.
 //
 // # Recovery
 //

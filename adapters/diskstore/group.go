@@ -15,7 +15,19 @@ func (s *Store) run() {
 	target := 1
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	for req := range s.reqs {
+	for {
+		var req *appendReq
+		select {
+		case r, ok := <-s.reqs:
+			if !ok {
+				return
+			}
+			req = r
+		case <-w.retry.C:
+			// Appends are paused after a failed write (pause.go).
+			s.retrySpace()
+			continue
+		}
 		s.prepare(req)
 		if s.fill(target, timer) {
 			// Fewer came back than the last group held, within a whole

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/parley-chat/parley/domain"
 )
@@ -47,8 +48,13 @@ type Store struct {
 	done       chan struct{}
 	isClosed   atomic.Bool
 
-	// failed holds the write or sync error that stopped the writer.
+	// failed holds the sync error that stopped the writer; paused, the
+	// write error that pauses appends until the writer can write again.
 	failed atomic.Pointer[error]
+	paused atomic.Pointer[error]
+	// writeAt and sync act on the log; tests replace them to inject errors.
+	writeAt func(b []byte, off int64) (int, error)
+	sync    func() error
 
 	w writerState
 }
@@ -85,8 +91,11 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = lock.Close()
 		return nil, err
 	}
+	s.writeAt = s.log.WriteAt
+	s.sync = func() error { return datasync(s.log) }
 	s.w = writerState{nextPos: s.idx.last() + 1, end: s.idx.end, allocEnd: s.idx.end,
-		pending: make(map[string]*pendingStream)}
+		pending: make(map[string]*pendingStream), retry: time.NewTimer(time.Hour)}
+	s.w.retry.Stop()
 	go s.run()
 	return s, nil
 }
@@ -151,7 +160,9 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ping reports whether the store still accepts appends.
+// Ping reports whether the store accepts appends: not after a failed sync
+// (until it is reopened), nor while a failed write pauses them (until the
+// writer can preallocate again).
 func (s *Store) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -166,6 +177,9 @@ func (s *Store) usable() error {
 		return errClosed
 	}
 	if err := s.failed.Load(); err != nil {
+		return *err
+	}
+	if err := s.paused.Load(); err != nil {
 		return *err
 	}
 	return nil

@@ -62,6 +62,9 @@ type writerState struct {
 	pending map[string]*pendingStream
 	written []domain.RecordedEvent
 	streams []string
+	// retry fires while appends are paused (pause.go), retryWait apart.
+	retry     *time.Timer
+	retryWait time.Duration
 }
 
 type pendingStream struct {
@@ -75,8 +78,13 @@ type pendingStream struct {
 func (s *Store) prepare(req *appendReq) {
 	w := &s.w
 	w.reqs = append(w.reqs, req)
+	// Not usable(): appends submitted before Close are still written.
 	if f := s.failed.Load(); f != nil {
 		req.resp.err = *f
+		return
+	}
+	if p := s.paused.Load(); p != nil {
+		req.resp.err = *p
 		return
 	}
 	if err := req.ctx.Err(); err != nil {
@@ -152,17 +160,16 @@ func (w *writerState) stream(x *index, name string) *pendingStream {
 }
 
 // commit writes and syncs the group, publishes it to readers, and only then
-// answers every append in it. On a write or sync failure nothing is
-// acknowledged and the store stops taking appends: after a failed fsync the
-// kernel may have dropped the dirty pages, so what is on disk is unknown.
+// answers every append in it. A group whose write or sync fails is answered
+// with that error, every append in it alike, since they share the write;
+// what that means for the log is in commitGroup.
 func (s *Store) commit() {
 	w := &s.w
 	defer w.reset()
 	if len(w.buf) > 0 {
-		if err := s.writeSynced(w.buf); err != nil {
-			s.fail(err)
+		if err := s.commitGroup(); err != nil {
 			for _, r := range w.reqs {
-				r.resp = appendResp{err: *s.failed.Load()}
+				r.resp = appendResp{err: err}
 			}
 		} else {
 			s.publish()
@@ -173,31 +180,57 @@ func (s *Store) commit() {
 	}
 }
 
-func (s *Store) writeSynced(b []byte) error {
+// commitGroup writes the group's records and syncs them. A failed write is
+// undone before it is answered (see undo), so that an error always means
+// "not stored". A failed sync stops the store: after a failed fsync the
+// kernel may have dropped the dirty pages, so what is on disk is unknown.
+func (s *Store) commitGroup() error {
 	w := &s.w
-	if _, err := s.log.WriteAt(b, w.end); err != nil {
-		return fmt.Errorf("write: %w", err)
+	if _, err := s.writeAt(w.buf, w.end); err != nil {
+		return s.undo(fmt.Errorf("write: %w", err))
 	}
-	if end := w.end + int64(len(b)); end > w.allocEnd {
+	if end := w.end + int64(len(w.buf)); end > w.allocEnd {
 		// Zeros written ahead (and synced with this group) spare the next
 		// groups' fdatasyncs a journal commit for the file's new size and
 		// blocks: about a fifth of their cost on ext4 (see ADR 0002).
-		if _, err := s.log.WriteAt(make([]byte, preallocBytes), end); err != nil {
-			return fmt.Errorf("preallocate: %w", err)
+		if err := s.preallocate(end); err != nil {
+			// The group's records are written; only the room after them
+			// is missing. They are synced and acknowledged as usual, and
+			// the appends after them wait until there is room again.
+			s.pause(fmt.Errorf("preallocate: %w", err))
 		}
-		w.allocEnd = end + preallocBytes
 	}
-	if err := datasync(s.log); err != nil {
-		return fmt.Errorf("fdatasync: %w", err)
+	if err := s.sync(); err != nil {
+		s.fail(fmt.Errorf("fdatasync: %w", err))
+		return *s.failed.Load()
 	}
 	return nil
 }
 
+// preallocate writes preallocBytes of zeros at off, the end of the records.
+func (s *Store) preallocate(off int64) error {
+	w := &s.w
+	if _, err := s.writeAt(preallocZeros[:], off); err != nil {
+		// Some of the zeros may be written; they read as the end of the
+		// log, and the next records overwrite them.
+		w.allocEnd = off
+		return err
+	}
+	w.allocEnd = off + preallocBytes
+	return nil
+}
+
+// preallocZeros is what preallocate writes; nobody writes to it.
+var preallocZeros [preallocBytes]byte
+
 func (s *Store) fail(cause error) {
-	err := fmt.Errorf("diskstore: the event log failed and the store takes no more appends; "+
-		"reopen it to recover: %w: %w", domain.ErrUnavailable, cause)
+	err := error(&domain.Error{Code: domain.CodeUnavailable,
+		Message: "the event store's log failed on its disk (a sync, or a write it could not undo) and it takes no more appends; restart Parley to recover",
+		Err: fmt.Errorf("diskstore: the event log failed and the store takes no more appends; "+
+			"reopen it to recover: %w: %w", domain.ErrUnavailable, cause)})
 	s.failed.CompareAndSwap(nil, &err)
-	s.opts.Logger.Error("diskstore: event log write failed; appends stopped", "dir", s.dir, "error", cause)
+	s.opts.Logger.Error("diskstore: event log write failed; appends stopped until the store is reopened",
+		"dir", s.dir, "error", cause)
 }
 
 // publish makes the synced group visible: index first, so that a caller

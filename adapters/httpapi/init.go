@@ -48,6 +48,10 @@ func (s *Server) initConversation(c echo.Context) error {
 	if !s.cfg.KnownChannel(channel) {
 		return domain.FieldError(domain.CodeUnknownChannel, "channel", "channel %q is not known: use web, fb, sms, twitter or a channel with a registered connector", channel)
 	}
+	// Running conversations may use what space is left; new ones wait.
+	if err := s.lowSpace(); err != nil {
+		return err
+	}
 	cmd := domain.StartConversation{
 		Channel:         channel,
 		Language:        fields["language"],

@@ -40,6 +40,10 @@ type Config struct {
 	// Directory finds customers' active conversations on channels, for
 	// third-party sends.
 	Directory domain.ChannelDirectory
+	// LowSpace, when set, returns an error while the store's disk is low
+	// on space: new conversations are refused with it, and /readyz names
+	// it as a warning while staying ready for running conversations.
+	LowSpace func() error
 }
 
 // Server holds the REST routes.
@@ -136,9 +140,22 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		return &domain.Error{Code: domain.CodeUnavailable, Message: "the event store is not reachable", Err: err}
+		// The store's own words say why (a full disk, a failed sync that
+		// needs a restart) when it has them.
+		return &domain.Error{Code: domain.CodeUnavailable, Message: "the event store is not ready: " + domain.ErrorMessage(err), Err: err}
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	body := map[string]string{"status": "ready"}
+	if err := s.lowSpace(); err != nil {
+		body["warning"] = domain.ErrorMessage(err)
+	}
+	return c.JSON(http.StatusOK, body)
+}
+
+func (s *Server) lowSpace() error {
+	if s.cfg.LowSpace == nil {
+		return nil
+	}
+	return s.cfg.LowSpace()
 }
 
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {

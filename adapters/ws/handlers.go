@@ -150,9 +150,7 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 		// store the matching leave, so the participant is not left joined.
 		c.removeMembership(d.ConversationID)
 		h.leaveRoom(m)
-		if _, lerr := h.svc.Execute(ctx, m.conv, domain.LeaveConversation{Participant: m.who}, meta); lerr != nil {
-			h.logger.Error("store participantLeft after a failed join", "conversation", m.conv, "err", lerr)
-		}
+		h.storeLeave(ctx, m.conv, m.who, meta)
 	}
 	return err
 }

@@ -125,6 +125,10 @@ type Hub struct {
 	// closing turns away connections that complete their upgrade after.
 	clients map[*client]struct{}
 	closing bool
+
+	// owed holds the participantLeft events the store could not take when
+	// their sockets closed (owed.go).
+	owed owedLeaves
 }
 
 // New returns a Hub. store is used to fill gaps in live delivery and to read
@@ -136,6 +140,8 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 		rooms: map[string]*room{}, bySession: map[string][]*client{}, wake: make(chan struct{}, 1), clients: map[*client]struct{}{}}
 	connectors.OnWork = h.kick
 	h.stop = make(chan struct{})
+	h.owed.wake = make(chan struct{}, 1)
+	go h.payOwed()
 	h.runq = make(chan *client)
 	for i := range h.shards {
 		h.shards[i] = make(chan delivery, 256)
@@ -217,6 +223,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	defer close(h.stop)
 	select {
 	case <-done:
+		h.payOwedBeforeClose(ctx)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -262,11 +269,8 @@ func (h *Hub) disconnect(s *melody.Session) {
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)
 		meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id}
 		meta.CausationID = meta.CorrelationID
-		_, err := h.svc.Execute(ctx, m.conv, domain.LeaveConversation{Participant: m.who}, meta)
+		h.storeLeave(ctx, m.conv, m.who, meta)
 		cancel()
-		if err != nil && domain.ErrorCode(err) != domain.CodeEnded && domain.ErrorCode(err) != domain.CodeNotParticipant {
-			h.logger.Error("store participantLeft", "conversation", m.conv, "err", err)
-		}
 	}
 	h.logger.Debug("websocket disconnected", "conn", c.id)
 }

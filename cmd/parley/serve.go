@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/parley-chat/parley/adapters/auth"
+	"github.com/parley-chat/parley/adapters/diskspace"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/logredact"
 	"github.com/parley-chat/parley/adapters/ws"
@@ -29,6 +30,7 @@ type ServeConfig struct {
 	DataDir         string
 	Store           string
 	StoreTyping     bool
+	MinFreeSpace    byteSize
 	LogLevel        string
 	LogFormat       string
 	ShutdownTimeout time.Duration
@@ -69,6 +71,8 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", "./data", "directory of the embedded event store")
 	fs.StringVar(&c.Store, "store", "", "event store: empty for the embedded store in --data-dir, or an EventStoreDB connection string (esdb://host:2113?tls=false)")
 	fs.BoolVar(&c.StoreTyping, "store-typing", false, "store typing activities instead of only relaying them")
+	c.MinFreeSpace = diskspace.DefaultMin
+	fs.Var(&c.MinFreeSpace, "min-free-space", "free space under --data-dir below which new conversations are refused (running ones go on); 0 for no check")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
@@ -156,6 +160,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = store
+	var space *diskspace.Guard
+	if isEmbedded(m.Config) {
+		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
+	}
 	svc, err := domain.NewService(domain.ServiceConfig{
 		Store: store, Now: time.Now, NewID: uuid.NewString,
 		Limits: domain.Limits{MaxTextLength: m.Config.MaxTextLength, MaxAttachments: m.Config.MaxAttachments, MaxParticipants: m.Config.MaxParticipants},
@@ -180,6 +188,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	go m.hub.Dispatch(m.feedCtx)
+	go space.Watch(m.feedCtx)
 	transcripts, err := m.startTranscripts(store)
 	if err != nil {
 		return err
@@ -190,6 +199,7 @@ func (m *Main) Run(ctx context.Context) error {
 		KnownChannel: func(name string) bool { return httpapi.IsDefaultChannel(name) || connectors.Registered(name) },
 		Directory:    connectors,
 		Transcripts:  transcripts,
+		LowSpace:     space.Low,
 	}, svc, infos, store, uuid.NewString, m.Logger, m.hub)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {

@@ -21,7 +21,7 @@ func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domai
 	}
 	var inner domain.EventStore
 	switch {
-	case cfg.Store == "" || cfg.Store == "embedded":
+	case isEmbedded(cfg):
 		inner, err = diskstore.Open(cfg.DataDir, diskstore.Options{Logger: logger})
 	case strings.HasPrefix(cfg.Store, "esdb://") || strings.HasPrefix(cfg.Store, "esdb+discover://"):
 		inner, err = esdb.Open(ctx, cfg.Store, logger)
@@ -34,8 +34,11 @@ func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domai
 	return eventschemas.Checked(inner, reg), nil
 }
 
+// isEmbedded reports whether cfg asks for the embedded store.
+func isEmbedded(cfg ServeConfig) bool { return cfg.Store == "" || cfg.Store == "embedded" }
+
 func storeName(cfg ServeConfig) string {
-	if cfg.Store == "" || cfg.Store == "embedded" {
+	if isEmbedded(cfg) {
 		return "embedded:" + cfg.DataDir
 	}
 	return "eventstoredb"
