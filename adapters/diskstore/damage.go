@@ -27,7 +27,7 @@ func (e *DamageError) Error() string {
 	d := e.Spans[0]
 	var b strings.Builder
 	fmt.Fprintf(&b, "diskstore: the event log %s is damaged: %s; %d intact records follow it",
-		e.File, describeSpan(d), d.ValidAfter)
+		e.File, d.String(), d.ValidAfter)
 	if len(e.Spans) > 1 {
 		fmt.Fprintf(&b, ", and %d more damaged spans after it", len(e.Spans)-1)
 	}
@@ -38,8 +38,8 @@ func (e *DamageError) Error() string {
 	return b.String()
 }
 
-// describeSpan says where d lies in words an operator can check.
-func describeSpan(d DamagedSpan) string {
+// String says where d lies in words an operator can check.
+func (d DamagedSpan) String() string {
 	before := "at the start of the log"
 	if d.Before != nil {
 		before = "after " + describeRecord(*d.Before)
@@ -125,7 +125,7 @@ func writeRepairReport(w io.Writer, rep *RepairReport) error {
 	next := 0
 	for i, d := range rep.Damaged {
 		fmt.Fprintf(bw, "\nSpan %d: %s; %d intact records follow it. Its bytes are at offset %d of the quarantine file.\n",
-			i+1, describeSpan(d), d.ValidAfter, q)
+			i+1, d.String(), d.ValidAfter, q)
 		q += d.End - d.Offset
 		for ; next < len(rep.Placeholders) && rep.Placeholders[next].Span == i; next++ {
 			p := rep.Placeholders[next]
