@@ -26,7 +26,7 @@ const historyWriters = 8
 
 // writeHistory appends events of eventBytes each, one per Append, from
 // historyWriters goroutines until the log holds at least logBytes.
-func writeHistory(t *testing.T, logBytes, eventBytes int) history {
+func writeHistory(t testing.TB, logBytes, eventBytes int) history {
 	t.Helper()
 	h := history{dir: t.TempDir(), streams: map[string][]domain.EventData{}}
 	h.log = filepath.Join(h.dir, diskstore.LogFile)
