@@ -119,6 +119,10 @@ func writeRepairReport(w io.Writer, rep *RepairReport) error {
 	fmt.Fprintf(bw, "Repair of the Parley event log %s\n\n", filepath.Base(rep.File))
 	fmt.Fprintf(bw, "%d damaged spans were moved, in log order, to %s; every one of the %d intact records was kept as it was.\n",
 		len(rep.Damaged), rep.Quarantine, rep.Records)
+	if rep.TailBytes > 0 {
+		fmt.Fprintf(bw, "The %d bytes at offset %d after the last intact record, which hold none, follow them in the quarantine file.\n",
+			rep.TailBytes, rep.TailOffset)
+	}
 	fmt.Fprintf(bw, "Each lost position now holds an %s event, which read models show as \"lost in repair\".\n",
 		domain.EventLostInRepair)
 	var q int64

@@ -132,8 +132,13 @@ type damage struct {
 var damages = map[string]damage{
 	"bit flipped in the first record": {apply: flipBitAt(func(int64) int64 { return 8 + 60 }), maxLost: 1},
 	"bit flipped in a middle record":  {apply: flipBitAt(func(size int64) int64 { return size / 2 }), maxLost: 1},
+	// The first record's length grows by 1 MiB, past many records or the
+	// end of the log.
+	"length of the first record changed": {apply: flipBitAt(func(int64) int64 { return 8 + 2 }), maxLost: 1},
 	// A page spans up to six of the 1,000-byte events.
 	"page zeroed in the middle": {apply: zeroPage, maxLost: 6},
+	// Looks like a write torn into preallocated zeros: cut, with an error.
+	"bit flipped in the last record": {apply: flipBitAt(func(size int64) int64 { return size - 10 }), maxLost: 1, torn: true},
 	"truncated inside the last record": {apply: func(t *testing.T, log string) {
 		if err := os.Truncate(log, fileSize(t, log)-100); err != nil {
 			t.Fatal(err)

@@ -56,9 +56,10 @@ func (s *Store) recover(f *os.File) error {
 	// preallocated zeros, or both. Only bytes that are not zero count
 	// against the window.
 	if res.dataEnd-res.end > s.opts.tornWindow() {
-		return fmt.Errorf("diskstore: %s: damaged record at offset %d with %d bytes after it, "+
-			"more than one unsynced write can leave; refusing to truncate acknowledged events",
-			f.Name(), res.end, res.dataEnd-res.end)
+		return fmt.Errorf("diskstore: %s: damaged record at offset %d with %d bytes after it and no intact "+
+			"record, more than one unsynced write can leave; refusing to truncate it, and the log was not changed. "+
+			"Run `parley store repair --data-dir %s` to move those bytes to a quarantine file",
+			f.Name(), res.end, res.dataEnd-res.end, s.dir)
 	}
 	committed := ix.committed()
 	s.idx.end = committed

@@ -1,6 +1,7 @@
 package diskstore_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -183,4 +184,34 @@ func ids(evs []domain.EventData) []string {
 		out[i] = e.ID
 	}
 	return out
+}
+
+// TestLongGarbageTailIsRefusedThenRepaired puts more bytes after the last
+// record than one unsynced group commit can span, with nothing intact in
+// them: Open refuses and points to repair, which moves them to quarantine.
+func TestLongGarbageTailIsRefusedThenRepaired(t *testing.T) {
+	opts := diskstore.Options{MaxGroupBytes: 1024, MaxAppendBytes: 1024}
+	evs := benchEvents(3)
+	dir, log := writeLog(t, opts, evs[:1], evs[1:2], evs[2:])
+	whole := readFile(t, log)
+	garbage := bytes.Repeat([]byte{0xa5}, 4096)
+	writeFile(t, log, append(append([]byte(nil), whole...), garbage...))
+
+	if _, err := diskstore.Open(dir, opts); err == nil || !strings.Contains(err.Error(), "parley store repair --data-dir "+dir) {
+		t.Fatalf("Open with a garbage tail: err = %v, want a refusal that points to repair", err)
+	}
+	rep, err := diskstore.Repair(dir)
+	if err != nil || rep.TailBytes != int64(len(garbage)) {
+		t.Fatalf("Repair = %+v, %v; want the %d tail bytes quarantined", rep, err, len(garbage))
+	}
+	if got := readFile(t, filepath.Join(dir, rep.Quarantine)); !bytes.Equal(got, garbage) {
+		t.Errorf("quarantine holds %d bytes, want the tail's %d", len(got), len(garbage))
+	}
+	if got := readFile(t, log); !bytes.Equal(got, whole) {
+		t.Errorf("repaired log is %d bytes, want the %d before the tail", len(got), len(whole))
+	}
+	s := mustOpen(t, dir, opts)
+	if got := streamIDs(t, s); !slices.Equal(got, ids(evs)) {
+		t.Fatalf("stream after repair = %v, want %v", got, ids(evs))
+	}
 }

@@ -19,6 +19,10 @@ type RepairReport struct {
 	Records int
 	// Damaged lists the damaged spans moved to the quarantine file.
 	Damaged []DamagedSpan
+	// TailOffset and TailBytes locate the bytes after the last intact
+	// record that hold none, also moved to the quarantine file; TailBytes
+	// is 0 when there are none.
+	TailOffset, TailBytes int64
 	// Placeholders lists the events written in place of the lost records.
 	Placeholders []Placeholder
 	// Quarantine and ReportFile name the files, beside the log, that hold
@@ -33,14 +37,15 @@ type RepairReport struct {
 var repairFailpoint = func(step string) error { return nil }
 
 // Repair keeps every intact record of the log in dir and moves each damaged
-// span to a quarantine file beside it, with a report, writing a placeholder
+// span, and a tail that holds no intact record, to a quarantine file beside
+// it, with a report, writing a placeholder
 // event (domain.EventLostInRepair) at every position lost, so that positions
 // stay contiguous and no stream has a hole. The repaired log is written
 // beside the old one and renamed over it once durable and checked, so a
 // repair killed at any point leaves the old log or the new one; run again,
 // it gives the same bytes, since ids and times of the placeholders derive
-// from the damage. A log with no damaged span is left as it is (a torn tail
-// is Open's business). Repair holds the directory's lock.
+// from the damage. A log with neither is left as it is. Repair holds the
+// directory's lock.
 func Repair(dir string) (*RepairReport, error) {
 	lock, err := lockDir(dir)
 	if err != nil {
@@ -61,10 +66,14 @@ func Repair(dir string) (*RepairReport, error) {
 		return nil, fmt.Errorf("diskstore: read log: %w", err)
 	}
 	rep := &RepairReport{File: f.Name(), Records: res.records, Damaged: res.damaged}
-	if len(res.damaged) == 0 {
+	if res.dataEnd > res.end {
+		rep.TailOffset, rep.TailBytes = res.end, res.dataEnd-res.end
+	}
+	if len(res.damaged) == 0 && rep.TailBytes == 0 {
 		return rep, nil
 	}
-	id, err := repairID(f, res.damaged)
+	moved := rep.moved()
+	id, err := repairID(f, moved)
 	if err != nil {
 		return nil, fmt.Errorf("diskstore: read damaged bytes: %w", err)
 	}
@@ -76,8 +85,8 @@ func Repair(dir string) (*RepairReport, error) {
 	}
 	recs = nil // the plan holds what is needed
 	err = writeDurable(dir, rep.Quarantine, func(w io.Writer) error {
-		for _, d := range res.damaged {
-			if _, err := io.Copy(w, io.NewSectionReader(f, d.Offset, d.End-d.Offset)); err != nil {
+		for _, m := range moved {
+			if _, err := io.Copy(w, io.NewSectionReader(f, m[0], m[1]-m[0])); err != nil {
 				return err
 			}
 		}
@@ -97,20 +106,34 @@ func Repair(dir string) (*RepairReport, error) {
 	return rep, nil
 }
 
+// moved returns the byte ranges [start, end) of the log that go to the
+// quarantine file, in log order: the damaged spans, then the tail.
+func (rep *RepairReport) moved() [][2]int64 {
+	var out [][2]int64
+	for _, d := range rep.Damaged {
+		out = append(out, [2]int64{d.Offset, d.End})
+	}
+	if rep.TailBytes > 0 {
+		out = append(out, [2]int64{rep.TailOffset, rep.TailOffset + rep.TailBytes})
+	}
+	return out
+}
+
 // repairID names a repair by where its damage starts and a checksum of the
 // damaged bytes, so that running it again picks the same names.
-func repairID(f *os.File, spans []DamagedSpan) (string, error) {
+func repairID(f *os.File, moved [][2]int64) (string, error) {
 	h := crc32.New(castagnoli)
-	for _, d := range spans {
-		if _, err := io.Copy(h, io.NewSectionReader(f, d.Offset, d.End-d.Offset)); err != nil {
+	for _, m := range moved {
+		if _, err := io.Copy(h, io.NewSectionReader(f, m[0], m[1]-m[0])); err != nil {
 			return "", err
 		}
 	}
-	return fmt.Sprintf("%d-%08x", spans[0].Offset, h.Sum32()), nil
+	return fmt.Sprintf("%d-%08x", moved[0][0], h.Sum32()), nil
 }
 
 // writeRepaired writes the repaired log: the old log's bytes with each
-// damaged span replaced by the placeholders of its lost positions.
+// damaged span replaced by the placeholders of its lost positions, and
+// without the tail that holds no intact record.
 func writeRepaired(w io.Writer, f *os.File, size int64, rep *RepairReport) error {
 	if _, err := io.WriteString(w, fileMagic); err != nil {
 		return err
@@ -137,7 +160,11 @@ func writeRepaired(w io.Writer, f *os.File, size int64, rep *RepairReport) error
 		}
 		from = d.End
 	}
-	_, err := io.Copy(w, io.NewSectionReader(f, from, size-from))
+	end := size
+	if rep.TailBytes > 0 {
+		end = rep.TailOffset
+	}
+	_, err := io.Copy(w, io.NewSectionReader(f, from, end-from))
 	return err
 }
 

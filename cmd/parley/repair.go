@@ -64,7 +64,7 @@ func repairStore(dir string) error {
 	if err != nil {
 		return err
 	}
-	if len(rep.Damaged) == 0 {
+	if len(rep.Damaged) == 0 && rep.TailBytes == 0 {
 		fmt.Printf("%s: %d intact records and no damage; nothing to repair\n", rep.File, rep.Records)
 		return nil
 	}
