@@ -70,11 +70,10 @@ type scanResult struct {
 
 // scanLog reads the log f of size bytes from its header on and calls fn for
 // each intact record in order (its offset, size and fields), with whether
-// damage came before it. A record
-// that fails its checksum or framing ends the scan when no intact record
-// follows it (a tail); otherwise the scan resynchronises on the next intact
-// record and reports the bytes in between as a DamagedSpan. An error from fn
-// ends the scan and is returned.
+// damage came before it. A record that fails its checksum or framing ends
+// the scan when no intact record follows it (a tail); otherwise the scan
+// resynchronises on the next intact record and reports the bytes in between
+// as a DamagedSpan. An error from fn ends the scan and is returned.
 func scanLog(f *os.File, size int64, fn func(off int64, n int, rec record, afterDamage bool) error) (scanResult, error) {
 	var res scanResult
 	dataEnd, err := lastData(f, int64(len(fileMagic)), size)
@@ -85,10 +84,8 @@ func scanLog(f *os.File, size int64, fn func(off int64, n int, rec record, after
 	off := int64(len(fileMagic))
 	r := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 1<<20)
 	buf := make([]byte, 0, 64<<10)
-	var last domain.Position
 	var lastRef *RecordRef
-	before := 0 // records before the open span
-	open := false
+	var seen []int // records read before each damaged span
 	for off < dataEnd {
 		frame, err := readFrame(r, &buf)
 		var rec record
@@ -97,6 +94,10 @@ func scanLog(f *os.File, size int64, fn func(off int64, n int, rec record, after
 			rec, n, err = parseFrame(frame)
 		}
 		if err != nil {
+			var last domain.Position
+			if lastRef != nil {
+				last = lastRef.Position
+			}
 			next, found, rerr := resync(f, off+1, dataEnd, size, last)
 			if rerr != nil {
 				return res, rerr
@@ -106,35 +107,29 @@ func scanLog(f *os.File, size int64, fn func(off int64, n int, rec record, after
 				res.completeBad, res.suspect = completeFrame(f, off, size)
 				break
 			}
-			if !open {
-				res.damaged = append(res.damaged, DamagedSpan{Offset: off, Before: lastRef})
-				before = res.records
-				open = true
-			}
-			res.damaged[len(res.damaged)-1].End = next
+			// resync checked the record at next whole, so it reads
+			// intact below and closes the span.
+			res.damaged = append(res.damaged, DamagedSpan{Offset: off, End: next, Before: lastRef})
+			seen = append(seen, res.records)
 			off = next
 			r.Reset(io.NewSectionReader(f, off, size-off))
 			continue
 		}
 		ref := RecordRef{Offset: off, Stream: string(rec.stream), Revision: rec.rev, Position: rec.pos,
 			Recorded: time.Unix(0, rec.recorded).UTC()}
-		if open {
-			d := &res.damaged[len(res.damaged)-1]
-			d.After = ref
-			d.ValidAfter = -before // completed below, once the total is known
-			open = false
+		if k := len(res.damaged); k > 0 && res.damaged[k-1].End == off {
+			res.damaged[k-1].After = ref
 		}
 		if err := fn(off, n, rec, len(res.damaged) > 0); err != nil {
 			return res, err
 		}
 		lastRef = &ref
-		last = rec.pos
 		res.records++
 		off += int64(n)
 	}
 	res.end = off
 	for i := range res.damaged {
-		res.damaged[i].ValidAfter += res.records
+		res.damaged[i].ValidAfter = res.records - seen[i]
 	}
 	return res, nil
 }
