@@ -74,6 +74,25 @@ func TestDamagedLogIsRefusedThenRepaired(t *testing.T) {
 		t.Fatalf("parley store verify after the repair: %v\n%s", err, out)
 	}
 
+	// The transcript projection, rebuilt from the repaired history, says
+	// where the message was lost.
+	if out, err := runParley(t, "transcripts", "rebuild", "--data-dir", dataDir); err != nil {
+		t.Fatalf("parley transcripts rebuild: %v\n%s", err, out)
+	}
+	transcripts := projectionFiles(t, filepath.Join(dataDir, "transcripts"))
+	shown := 0
+	for name, raw := range transcripts {
+		if bytes.Contains(raw, []byte(`"lostInRepair"`)) {
+			shown++
+			if bytes.Contains(raw, []byte("Of course")) {
+				t.Errorf("transcript %s shows the lost message and a placeholder for it", name)
+			}
+		}
+	}
+	if shown != 1 {
+		t.Errorf("%d of %d transcripts show a message lost in repair, want 1", shown, len(transcripts))
+	}
+
 	s2 := startServer(t, dataDir)
 	if code := s2.do(t, "GET", "/readyz", nil, nil); code != http.StatusOK {
 		t.Fatalf("/readyz after the repair: %d", code)
