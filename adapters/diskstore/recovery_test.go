@@ -127,8 +127,8 @@ func TestTornAppendIsDroppedWhole(t *testing.T) {
 	}
 }
 
-// TestDamageBeforeTheTailIsRefused flips a byte far from the end of the log:
-// no crash leaves that, so Open must refuse instead of truncating away
+// TestDamageBeforeTheTailIsRefused flips a byte with intact records after
+// it: no crash leaves that, so Open must refuse instead of truncating away
 // acknowledged events.
 func TestDamageBeforeTheTailIsRefused(t *testing.T) {
 	opts := diskstore.Options{MaxGroupBytes: 1024, MaxAppendBytes: 1024}
