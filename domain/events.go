@@ -26,6 +26,8 @@ var SchemaVersions = map[string]int{
 	EventTranscriptEmailRequested: 1,
 	EventTranscriptEmailSent:      1,
 	EventTranscriptEmailFailed:    1,
+
+	EventLostInRepair: 1,
 }
 
 // Event is something that happened to a conversation.
@@ -130,6 +132,8 @@ func DecodeEvent(rec RecordedEvent) (Event, error) {
 		return decodeAs[TranscriptEmailSent](rec)
 	case EventTranscriptEmailFailed:
 		return decodeAs[TranscriptEmailFailed](rec)
+	case EventLostInRepair:
+		return decodeAs[LostInRepair](rec)
 	}
 	return nil, nil
 }

@@ -23,6 +23,9 @@ type Info struct {
 	Conversation Summary           `json:"conversation"`
 	Participants []ParticipantView `json:"participants"`
 	Messages     []domain.Message  `json:"messages"`
+	// LostInRepair holds the sequences of events that a repair of the store
+	// found damaged and replaced with a placeholder (domain.LostInRepair).
+	LostInRepair []uint64 `json:"lostInRepair,omitempty"`
 	// Version is the sequence of the last event folded in; -1 before any.
 	Version int64 `json:"version"`
 }
@@ -95,6 +98,8 @@ func (in *Info) fold(rev int64, e domain.Event) {
 	case domain.Message:
 		in.Messages = append(in.Messages, e)
 		in.applyActivity(e)
+	case domain.LostInRepair:
+		in.LostInRepair = append(in.LostInRepair, uint64(rev))
 	}
 }
 
@@ -164,6 +169,11 @@ func (in *Info) view(since int64, keep func(domain.Message) bool) *Info {
 	for _, m := range in.Messages {
 		if int64(*m.Sequence) > since && keep(m) {
 			out.Messages = append(out.Messages, m)
+		}
+	}
+	for _, seq := range in.LostInRepair {
+		if int64(seq) > since {
+			out.LostInRepair = append(out.LostInRepair, seq)
 		}
 	}
 	return out

@@ -113,9 +113,24 @@ func (f *TranscriptFold) Apply(rec domain.RecordedEvent) error {
 		f.participant(t.Customer)
 	case domain.Message:
 		f.applyMessage(e, rec.Revision)
+	case domain.LostInRepair:
+		// The event this stands in for is gone; the customer may have seen
+		// it, so the transcript says a part is missing rather than skip it.
+		f.t.Entries = append(f.t.Entries, TranscriptEntry{
+			Sequence:     rec.Revision,
+			Time:         domain.FormatTime(rec.Recorded),
+			Type:         domain.TypeActivityMessage,
+			From:         TranscriptParticipant{ID: domain.SystemParticipant.ID, Name: domain.SystemParticipant.Name, Role: domain.RoleSystem},
+			ActivityType: ActivityLostInRepair,
+		})
 	}
 	return nil
 }
+
+// ActivityLostInRepair is the activity type of the transcript entry that
+// stands for an event a repair of the store found damaged and moved to
+// quarantine (domain.LostInRepair).
+const ActivityLostInRepair = "lostInRepair"
 
 func (f *TranscriptFold) applyMessage(m domain.Message, seq uint64) {
 	if m.Type == domain.TypeActivityMessage && m.ActivityType == domain.ActivityEndOfConversation {

@@ -122,3 +122,48 @@ func TestRenderHTML_EscapesUserText(t *testing.T) {
 		t.Errorf("plain text:\n%s", text)
 	}
 }
+
+// TestFoldTranscript_LostInRepair folds a conversation in which a repair of
+// the store put a placeholder in place of a damaged message: the transcript
+// and the conversation's state take it, and the transcript says what is
+// missing where it was.
+func TestFoldTranscript_LostInRepair(t *testing.T) {
+	store := openStore(t)
+	c := startChat(t, newService(t, store), "")
+	c.say(c.cus, "my order number is 1042")
+	c.say(agent, "thank you")
+	c.end()
+	recs := readAll(t, store, c.id)
+	lost := len(recs) - 3 // the customer's message
+	data, err := domain.EncodeEvent(recs[lost].ID, domain.LostInRepair{Position: recs[lost].Position, StreamKnown: true,
+		Quarantine: "events.log.quarantine-1-00000000", DamagedOffset: 1, DamagedBytes: 10}, domain.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs[lost].Type, recs[lost].Data, recs[lost].Metadata = data.Type, data.Data, data.Metadata
+
+	if _, err := domain.Fold(domain.StreamName(c.id), recs); err != nil {
+		t.Fatalf("the conversation does not fold over a placeholder: %v", err)
+	}
+	info, err := projections.FoldInfo(c.id, recs)
+	if err != nil || len(info.LostInRepair) != 1 || info.LostInRepair[0] != recs[lost].Revision ||
+		len(info.Copy().LostInRepair) != 1 || info.Version != int64(len(recs)-1) {
+		t.Fatalf("conversation view over a placeholder = %+v, %v; want sequence %d lost in repair", info, err, recs[lost].Revision)
+	}
+	got, err := projections.FoldTranscript(c.id, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, e := range got.Entries {
+		if e.IsActivity() {
+			lines = append(lines, projections.ActivityLine(e))
+		} else {
+			lines = append(lines, e.Text)
+		}
+	}
+	text := strings.Join(lines, "\n")
+	if strings.Contains(text, "1042") || !strings.Contains(text, "Lost in repair") || !strings.Contains(text, "thank you") {
+		t.Fatalf("transcript entries:\n%s\nwant the lost message shown as lost in repair, the others as they were", text)
+	}
+}

@@ -28,6 +28,8 @@ func ActivityLine(e TranscriptEntry) string {
 		line = name + " handed the conversation over"
 	case domain.ActivityNoAgentAvailable:
 		line = "No agent was available"
+	case ActivityLostInRepair:
+		line = "Lost in repair: an event here was damaged in storage and could not be read"
 	case domain.ActivityGreetings:
 		if e.Text != "" {
 			return e.Text

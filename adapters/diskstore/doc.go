@@ -28,10 +28,12 @@
 // Open takes an exclusive flock on LockFile, so a second process (or a
 // second Store in this one) is refused with a message naming the directory.
 // It then scans the log, rebuilding the in-memory index (position to file
-// offset, stream to positions), and truncates a torn tail: a partial frame, a
-// bad checksum, or an append without its last frame. Damage further from the
-// end than one group commit can span is not a crash's doing, and Open
-// refuses it instead of dropping acknowledged events.
+// offset, stream to positions), and truncates a torn tail: bytes with no
+// intact frame after them, or an append without its last frame. A frame that
+// fails its checksum with an intact frame after it is damage, not a crash's
+// doing: Open refuses it with a DamageError and changes nothing, and Repair
+// moves it to a quarantine file, keeping every intact frame (scan.go,
+// repair.go).
 //
 // # Reads and subscriptions
 //

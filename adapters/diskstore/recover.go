@@ -16,11 +16,12 @@ type scanned struct {
 	stream string
 }
 
-// recover rebuilds the index from the log and cuts off a torn tail: frames
-// that are partial, fail their checksum, or belong to an append whose last
-// frame is missing. A writer crash can only tear the one group commit that
-// was not yet synced, so damage further than tornWindow from the end is
-// corruption and Open refuses it rather than dropping acknowledged events.
+// recover rebuilds the index from the log and cuts off a torn tail: bytes
+// after the last intact record that hold no intact record, and the records
+// of an append whose last record is missing. A record that fails its
+// checksum or framing with any intact record after it is damage, not a
+// tear: recover refuses it with a *DamageError and changes nothing. So does
+// a tail longer than one unsynced group commit can span.
 func (s *Store) recover(f *os.File) error {
 	info, err := f.Stat()
 	if err != nil {
@@ -32,69 +33,74 @@ func (s *Store) recover(f *os.File) error {
 		// partial header; nothing in it was ever acknowledged.
 		return s.initLog(f)
 	}
-	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<20)
-	magic := make([]byte, len(fileMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != fileMagic {
-		return fmt.Errorf("diskstore: %s is not a Parley event log", f.Name())
+	if err := checkMagic(f); err != nil {
+		return err
 	}
-
-	x := s.idx
-	off := int64(len(fileMagic))
-	committed := off
-	var pending []scanned
-	buf := make([]byte, 0, 64<<10)
-	var bad error
-	for off < size {
-		frame, err := readFrame(r, &buf)
-		if err != nil {
-			bad = err
-			break
+	ix := indexer{x: s.idx}
+	res, err := scanLog(f, size, func(off int64, n int, rec record, afterDamage bool) error {
+		if afterDamage {
+			return nil // Open refuses below; the scan goes on to count
 		}
-		rec, n, err := parseFrame(frame)
-		if err != nil {
-			bad = err
-			break
-		}
-		stream := string(rec.stream)
-		if err := checkSequence(x, pending, rec, stream); err != nil {
+		if err := ix.add(off, n, rec); err != nil {
 			return fmt.Errorf("diskstore: %s: record at offset %d: %w", f.Name(), off, err)
 		}
-		pending = append(pending, scanned{off: off, stream: stream})
-		off += int64(n)
-		if rec.flags&flagCommit != 0 {
-			for _, p := range pending {
-				x.add(p.stream, p.off)
-			}
-			pending = pending[:0]
-			committed = off
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("diskstore: read log: %w", err)
+	}
+	if len(res.damaged) > 0 {
+		return &DamageError{File: f.Name(), Dir: s.dir, Spans: res.damaged}
 	}
 	// Past the last whole frame lies a torn group commit, the writer's
 	// preallocated zeros, or both. Only bytes that are not zero count
 	// against the window.
-	dataEnd, err := lastData(f, off, size)
-	if err != nil {
-		return fmt.Errorf("diskstore: read log tail: %w", err)
+	if res.dataEnd-res.end > s.opts.tornWindow() {
+		return fmt.Errorf("diskstore: %s: damaged record at offset %d with %d bytes after it and no intact "+
+			"record, more than one unsynced write can leave; refusing to truncate it, and the log was not changed. "+
+			"Run `parley store repair --data-dir %s` to move those bytes to a quarantine file",
+			f.Name(), res.end, res.dataEnd-res.end, s.dir)
 	}
-	if dataEnd-off > s.opts.tornWindow() {
-		return fmt.Errorf("diskstore: %s: damaged record at offset %d with %d bytes after it, "+
-			"more than one unsynced write can leave; refusing to truncate acknowledged events",
-			f.Name(), off, dataEnd-off)
-	}
-	x.end = committed
+	committed := ix.committed()
+	s.idx.end = committed
 	if committed == size {
 		return nil
 	}
-	if dataEnd > committed {
-		s.opts.Logger.Warn("diskstore: truncating torn tail of the event log",
-			"file", f.Name(), "offset", committed, "bytes", dataEnd-committed,
-			"incompleteEvents", len(pending), "reason", tailReason(bad))
+	if res.dataEnd > committed {
+		s.logTail(f.Name(), committed, res, len(ix.pending))
 	}
 	if err := f.Truncate(committed); err != nil {
 		return fmt.Errorf("diskstore: truncate torn tail: %w", err)
 	}
 	if err := datasync(f); err != nil {
 		return fmt.Errorf("diskstore: sync log after truncation: %w", err)
+	}
+	return nil
+}
+
+// logTail reports the torn tail recover cuts off. A whole record that fails
+// its checksum may be a write torn into the preallocated zeros or a damaged
+// record that was acknowledged: the two look alike, so that is an error
+// naming what was dropped; a partial record is a warning.
+func (s *Store) logTail(name string, committed int64, res scanResult, incomplete int) {
+	if res.completeBad {
+		s.opts.Logger.Error("diskstore: dropped the last record of the event log: it is whole but fails its "+
+			"checksum, which a write torn by a crash and a damaged acknowledged record both leave",
+			"file", name, "offset", res.end, "bytes", res.dataEnd-committed,
+			"unverifiedStream", res.suspect.Stream, "unverifiedRevision", res.suspect.Revision,
+			"unverifiedPosition", res.suspect.Position, "incompleteEvents", incomplete)
+		return
+	}
+	s.opts.Logger.Warn("diskstore: truncating torn tail of the event log",
+		"file", name, "offset", committed, "bytes", res.dataEnd-committed,
+		"incompleteEvents", incomplete, "reason", tailReason(res.bad))
+}
+
+// checkMagic fails unless f starts with the log's header.
+func checkMagic(f *os.File) error {
+	magic := make([]byte, len(fileMagic))
+	if _, err := f.ReadAt(magic, 0); err != nil || string(magic) != fileMagic {
+		return fmt.Errorf("diskstore: %s is not a Parley event log", f.Name())
 	}
 	return nil
 }
@@ -153,6 +159,38 @@ func readFrame(r *bufio.Reader, buf *[]byte) ([]byte, error) {
 		return nil, errShortFrame
 	}
 	return b, nil
+}
+
+// indexer adds the records of a log to an index in order, holding back
+// those of an append until its last record is read.
+type indexer struct {
+	x       *index
+	pending []scanned
+	// end is where the last committed record ends; 0 before any.
+	end int64
+}
+
+// add checks that rec follows the records before it and indexes it once
+// its append is whole.
+func (ix *indexer) add(off int64, n int, rec record) error {
+	stream := string(rec.stream)
+	if err := checkSequence(ix.x, ix.pending, rec, stream); err != nil {
+		return err
+	}
+	ix.pending = append(ix.pending, scanned{off: off, stream: stream})
+	if rec.flags&flagCommit != 0 {
+		for _, p := range ix.pending {
+			ix.x.add(p.stream, p.off)
+		}
+		ix.pending = ix.pending[:0]
+		ix.end = off + int64(n)
+	}
+	return nil
+}
+
+// committed returns where the last committed record ends.
+func (ix *indexer) committed() int64 {
+	return max(ix.end, int64(len(fileMagic)))
 }
 
 // checkSequence rejects a checksummed frame whose position or revision does

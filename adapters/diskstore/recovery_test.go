@@ -1,7 +1,9 @@
 package diskstore_test
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,13 +62,17 @@ func TestTornTailIsTruncated(t *testing.T) {
 	tails := map[string]struct {
 		bytes []byte
 		torn  bool // whether recovery must report dropped data
+		// whole is set when the dropped bytes hold a whole record by its
+		// length: a torn write into the zeros or a damaged last record,
+		// which recovery cannot tell apart and reports as an error.
+		whole bool
 	}{
-		"partial header":           {[]byte{0x40, 0x01}, true},
-		"partial record":           {partial, true},
-		"bad checksum":             {append(binary.LittleEndian.AppendUint32(nil, 60), make([]byte, 64)...), true},
-		"preallocated zeros":       {zeros, false},
-		"partial record in zeros":  {append(partial, zeros...), true},
-		"zero header, data behind": {append(make([]byte, 300), partial...), true},
+		"partial header":           {[]byte{0x40, 0x01}, true, false},
+		"partial record":           {partial, true, false},
+		"bad checksum":             {append(binary.LittleEndian.AppendUint32(nil, 60), make([]byte, 64)...), true, true},
+		"preallocated zeros":       {zeros, false, false},
+		"partial record in zeros":  {append(partial, zeros...), true, true},
+		"zero header, data behind": {append(make([]byte, 300), partial...), true, false},
 	}
 	for name, tail := range tails {
 		t.Run(name, func(t *testing.T) {
@@ -87,8 +93,11 @@ func TestTornTailIsTruncated(t *testing.T) {
 			if got := fileSize(t, log); got != whole {
 				t.Errorf("log is %d bytes after recovery, want %d", got, whole)
 			}
-			if warned := strings.Contains(logs.String(), "truncating torn tail"); warned != tail.torn {
-				t.Errorf("recovery reported a torn tail: %v, want %v; log: %s", warned, tail.torn, logs.String())
+			warned := strings.Contains(logs.String(), "level=WARN msg=\"diskstore: truncating torn tail")
+			erred := strings.Contains(logs.String(), "level=ERROR msg=\"diskstore: dropped the last record")
+			if warned != (tail.torn && !tail.whole) || erred != tail.whole {
+				t.Errorf("recovery reported a torn tail as a warning: %v, as an error: %v; want %v, %v; log: %s",
+					warned, erred, tail.torn && !tail.whole, tail.whole, logs.String())
 			}
 			if got := streamIDs(t, s); !slices.Equal(got, ids(evs)) {
 				t.Errorf("stream after recovery = %v, want %v", got, ids(evs))
@@ -118,8 +127,8 @@ func TestTornAppendIsDroppedWhole(t *testing.T) {
 	}
 }
 
-// TestDamageBeforeTheTailIsRefused flips a byte far from the end of the log:
-// no crash leaves that, so Open must refuse instead of truncating away
+// TestDamageBeforeTheTailIsRefused flips a byte with intact records after
+// it: no crash leaves that, so Open must refuse instead of truncating away
 // acknowledged events.
 func TestDamageBeforeTheTailIsRefused(t *testing.T) {
 	opts := diskstore.Options{MaxGroupBytes: 1024, MaxAppendBytes: 1024}
@@ -137,8 +146,9 @@ func TestDamageBeforeTheTailIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = diskstore.Open(dir, opts)
-	if err == nil || !strings.Contains(err.Error(), "refusing to truncate") {
-		t.Fatalf("Open of a log damaged at offset 100 of %d: err = %v, want a refusal", len(b), err)
+	var damage *diskstore.DamageError
+	if !errors.As(err, &damage) || damage.Spans[0].ValidAfter != 49 {
+		t.Fatalf("Open of a log damaged at offset 100 of %d: err = %v, want a DamageError with 49 records after", len(b), err)
 	}
 	if got := fileSize(t, log); got != int64(len(b)) {
 		t.Errorf("refused log was changed: %d bytes, want %d", got, len(b))
@@ -174,4 +184,34 @@ func ids(evs []domain.EventData) []string {
 		out[i] = e.ID
 	}
 	return out
+}
+
+// TestLongGarbageTailIsRefusedThenRepaired puts more bytes after the last
+// record than one unsynced group commit can span, with nothing intact in
+// them: Open refuses and points to repair, which moves them to quarantine.
+func TestLongGarbageTailIsRefusedThenRepaired(t *testing.T) {
+	opts := diskstore.Options{MaxGroupBytes: 1024, MaxAppendBytes: 1024}
+	evs := benchEvents(3)
+	dir, log := writeLog(t, opts, evs[:1], evs[1:2], evs[2:])
+	whole := readFile(t, log)
+	garbage := bytes.Repeat([]byte{0xa5}, 4096)
+	writeFile(t, log, append(append([]byte(nil), whole...), garbage...))
+
+	if _, err := diskstore.Open(dir, opts); err == nil || !strings.Contains(err.Error(), "parley store repair --data-dir "+dir) {
+		t.Fatalf("Open with a garbage tail: err = %v, want a refusal that points to repair", err)
+	}
+	rep, err := diskstore.Repair(dir)
+	if err != nil || rep.TailBytes != int64(len(garbage)) {
+		t.Fatalf("Repair = %+v, %v; want the %d tail bytes quarantined", rep, err, len(garbage))
+	}
+	if got := readFile(t, filepath.Join(dir, rep.Quarantine)); !bytes.Equal(got, garbage) {
+		t.Errorf("quarantine holds %d bytes, want the tail's %d", len(got), len(garbage))
+	}
+	if got := readFile(t, log); !bytes.Equal(got, whole) {
+		t.Errorf("repaired log is %d bytes, want the %d before the tail", len(got), len(whole))
+	}
+	s := mustOpen(t, dir, opts)
+	if got := streamIDs(t, s); !slices.Equal(got, ids(evs)) {
+		t.Fatalf("stream after repair = %v, want %v", got, ids(evs))
+	}
 }

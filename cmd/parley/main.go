@@ -3,6 +3,8 @@
 //	parley serve [flags]    serve the Customer Channel API
 //	parley ws [url]         a line-based websocket client
 //	parley migrate [flags]  copy the event history to another store
+//	parley store verify|repair --data-dir D
+//	                        check or repair the embedded store's log
 //	parley bench [scenario] load-test a running server
 //
 // Run "parley <command> -h" for a command's flags.
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string) error {
 		return transcriptsCommand(ctx, args[1:])
 	case "migrate":
 		return migrateCommand(ctx, args[1:])
+	case "store":
+		return storeCommand(args[1:])
 	case "bench":
 		return benchCommand(ctx, args[1:])
 	case "help", "-h", "--help":
@@ -63,6 +67,10 @@ Commands:
   transcripts rebuild [--conversation ID]
              rebuild the transcript projection from the event history
   migrate    copy every stream from one event store to another (--from, --to)
+  store verify --data-dir D
+             read the embedded store's whole log and report every damaged span
+  store repair --data-dir D
+             keep every intact record, move damaged spans to a quarantine file
   bench      load generator: chat, fanout, connections, init, against a running server
 
 Run "parley <command> -h" for the flags of a command. Every flag can also be
