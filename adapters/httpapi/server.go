@@ -40,6 +40,9 @@ type Config struct {
 	// Directory finds customers' active conversations on channels, for
 	// third-party sends.
 	Directory domain.ChannelDirectory
+	// MaxInfoMessages is the most messages GET /api/conversations/{id}
+	// answers at once (projections.DefaultPageSize when 0).
+	MaxInfoMessages int
 }
 
 // Server holds the REST routes.
@@ -83,6 +86,9 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	}
 	if cfg.InitBurst <= 0 {
 		cfg.InitBurst = 10
+	}
+	if cfg.MaxInfoMessages <= 0 {
+		cfg.MaxInfoMessages = projections.DefaultPageSize
 	}
 	s := &Server{cfg: cfg, svc: svc, infos: infos, store: store, newID: newID, logger: logger,
 		inits: newIPLimiter(cfg.InitsPerMinute, cfg.InitBurst)}
