@@ -23,10 +23,10 @@ type joinData struct {
 	Token string `json:"token"`
 }
 
-// infoData is the data of conversationInfo.
+// infoData is the data of conversationInfo but its messages, which are
+// written after it as they are read (infoFrame).
 type infoData struct {
 	Conversation projections.Summary           `json:"conversation"`
-	Messages     []domain.Message              `json:"messages"`
 	Participants []projections.ParticipantView `json:"participants"`
 	Role         domain.Role                   `json:"role"`
 	Participant  domain.Participant            `json:"participant"`

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"sync"
@@ -213,26 +214,38 @@ func (h *Hub) infoPage(ctx context.Context, m *member, since int64, ack []byte) 
 	return nil
 }
 
-// infoFrame reads the messages of pg from the store and returns the
-// conversationInfo frame of m.
+// infoFrame returns the conversationInfo frame of m with the page pg, its
+// messages encoded as they are read from the store, so that the frame is the
+// only copy of them the join holds.
 func (h *Hub) infoFrame(ctx context.Context, m *member, pg *projections.Page) ([]byte, error) {
-	err := projections.EachMessage(ctx, h.store, m.conv, pg.Sequences(), func(msg domain.Message) error {
-		pg.Messages = append(pg.Messages, msg)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return encodeFrame(EventConversationInfo, nil, infoData{
+	head, err := json.Marshal(infoData{
 		Conversation: pg.Conversation,
-		Messages:     pg.Messages,
 		Participants: pg.Participants,
 		Role:         m.who.Role,
 		Participant:  m.who,
 		More:         pg.More,
 		Since:        pg.Since,
 		Before:       pg.Before,
-	}), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b := append(make([]byte, 0, 512+len(head)), `{"event":"conversationInfo","data":`...)
+	b = append(b, head[:len(head)-1]...) // without its closing brace
+	b = append(b, `,"messages":[`...)
+	n := 0
+	err = projections.EachMessage(ctx, h.store, m.conv, pg.Sequences(), func(msg domain.Message) error {
+		if n++; n > 1 {
+			b = append(b, ',')
+		}
+		var err error
+		b, err = domain.AppendMessage(b, &msg)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return closeFrame(append(b, "]}"...), nil), nil
 }
 
 // leaveRoom removes m from its room, and the room when it is empty.

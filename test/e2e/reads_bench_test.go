@@ -20,11 +20,13 @@ import (
 )
 
 // BenchmarkConversationReads16 measures the server's memory while 16 clients
-// read a 26 MB conversation (2,600 messages of 10,000 characters) at once
-// with GET /api/conversations/{id}, over and over: each op is one round of 16
-// concurrent reads. The server is a build without the race detector (or the
-// binary in PARLEY_BENCH_BINARY, to measure another build the same way); its
-// resident memory is sampled every 5 ms.
+// read a 26 MB conversation (2,600 messages of 10,000 characters) at once,
+// over and over: each op is one round of 16 concurrent reads, with GET
+// /api/conversations/{id} (get: the newest messages) or by joining it on a
+// new websocket with since 0 (join: the oldest).
+// The server is a build without the race detector (or the binary in
+// PARLEY_BENCH_BINARY, to measure another build the same way); its resident
+// memory is sampled every 5 ms.
 func BenchmarkConversationReads16(b *testing.B) {
 	const messages, textLen, readers = 2600, 10000, 16
 	bin := os.Getenv("PARLEY_BENCH_BINARY")
@@ -42,7 +44,7 @@ func BenchmarkConversationReads16(b *testing.B) {
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", b.TempDir(),
-		"--auth-secret", testSecret, "--api-keys", testKeys, "--log-level", "warn"}, loadLimits...)...)
+		"--auth-secret", testSecret, "--api-keys", testKeys, "--log-level", "warn", "--max-sockets-per-conversation", "1000"}, loadLimits...)...)
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -53,20 +55,67 @@ func BenchmarkConversationReads16(b *testing.B) {
 	b.Cleanup(func() { terminate(cmd, done, 10*time.Second) })
 	base := "http://" + addr
 	waitReady(b, base, done, &logs)
-
 	conv := fillConversation(b, addr, base, messages, textLen)
-	rssBefore := procKB(cmd.Process.Pid, "VmRSS:")
+
+	b.Run("get", func(b *testing.B) {
+		measureRounds(b, cmd.Process.Pid, readers, func() (int64, error) {
+			req, _ := http.NewRequest("GET", base+"/api/conversations/"+conv, nil)
+			req.Header.Set("Authorization", "Bearer "+agentKey)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			n, err := io.Copy(io.Discard, resp.Body)
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("GET: %d", resp.StatusCode)
+			}
+			return n, err
+		})
+	})
+	b.Run("join", func(b *testing.B) {
+		measureRounds(b, cmd.Process.Pid, readers, func() (int64, error) {
+			conn, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", http.Header{"Authorization": {"Bearer " + agentKey}})
+			if err != nil {
+				return 0, err
+			}
+			defer conn.Close()
+			if err := conn.WriteJSON(map[string]any{"event": "joinConversation", "ack": 1, "data": map[string]any{"conversationId": conv, "since": 0}}); err != nil {
+				return 0, err
+			}
+			var info int64
+			for {
+				_, raw, err := conn.ReadMessage()
+				if err != nil {
+					return 0, err
+				}
+				switch {
+				case bytes.HasPrefix(raw, []byte(`{"event":"conversationInfo"`)):
+					info = int64(len(raw))
+				case bytes.HasPrefix(raw, []byte(`{"event":"ack"`)):
+					return info, nil
+				case bytes.HasPrefix(raw, []byte(`{"event":"error"`)):
+					return 0, fmt.Errorf("join: %s", raw)
+				}
+			}
+		})
+	})
+}
+
+// measureRounds runs rounds of n concurrent calls of read, which returns the
+// size of the answer, while it samples the resident memory of process pid.
+func measureRounds(b *testing.B, pid, n int, read func() (int64, error)) {
+	rssBefore := procKB(pid, "VmRSS:")
 	if rssBefore == 0 {
 		b.Fatal("cannot read the server's memory in /proc")
 	}
-
 	var peak atomic.Int64
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
 		for {
-			if kb := procKB(cmd.Process.Pid, "VmRSS:"); kb > peak.Load() {
+			if kb := procKB(pid, "VmRSS:"); kb > peak.Load() {
 				peak.Store(kb)
 			}
 			select {
@@ -76,25 +125,16 @@ func BenchmarkConversationReads16(b *testing.B) {
 			}
 		}
 	}()
-	var bodyBytes atomic.Int64
-	b.ResetTimer()
+	var answer atomic.Int64
 	for b.Loop() {
 		var wg sync.WaitGroup
-		for range readers {
+		for range n {
 			wg.Go(func() {
-				req, _ := http.NewRequest("GET", base+"/api/conversations/"+conv, nil)
-				req.Header.Set("Authorization", "Bearer "+agentKey)
-				resp, err := http.DefaultClient.Do(req)
+				size, err := read()
 				if err != nil {
 					b.Error(err)
-					return
 				}
-				defer resp.Body.Close()
-				n, err := io.Copy(io.Discard, resp.Body)
-				if err != nil || resp.StatusCode != http.StatusOK {
-					b.Errorf("GET: %d, %v", resp.StatusCode, err)
-				}
-				bodyBytes.Store(n)
+				answer.Store(size)
 			})
 		}
 		wg.Wait()
@@ -104,7 +144,7 @@ func BenchmarkConversationReads16(b *testing.B) {
 	<-sampled
 	b.ReportMetric(float64(rssBefore)/1024, "rss-before-MB")
 	b.ReportMetric(float64(peak.Load())/1024, "rss-peak-MB")
-	b.ReportMetric(float64(bodyBytes.Load())/1e6, "answer-MB")
+	b.ReportMetric(float64(answer.Load())/1e6, "answer-MB")
 }
 
 // waitReady waits until the server answers /healthz.
