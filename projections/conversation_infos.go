@@ -122,8 +122,11 @@ func (p *ConversationInfos) With(ctx context.Context, id string, fn func(x *Inde
 }
 
 // Apply folds an event from the live feed into the cached index of its
-// conversation, if that index is cached and has no gap before the event. It
-// decodes the event only then.
+// conversation, if that index is cached, not in use, and has no gap before
+// the event. It decodes the event only then. It never waits: an index in use
+// (a join reading its page, a first fold of a long conversation) is left
+// behind, and caught up from the store when it is next read, so that one
+// conversation's reader never holds up the feed of every other.
 func (p *ConversationInfos) Apply(fe *FeedEvent) {
 	id, ok := domain.ConversationIDOf(fe.Stream)
 	if !ok {
@@ -136,21 +139,19 @@ func (p *ConversationInfos) Apply(fe *FeedEvent) {
 		return
 	}
 	e := el.Value.(*infoEntry)
-	e.mu.Lock()
+	if !e.mu.TryLock() {
+		return
+	}
 	defer e.mu.Unlock()
 	rev := int64(fe.Revision)
-	switch {
-	case e.info == nil || rev <= e.info.Version:
-		return
-	case rev == e.info.Version+1:
-		ev, err := fe.Event()
-		if err != nil {
-			e.info = nil // refold from the store next time
-		} else {
-			e.info.fold(rev, ev)
-		}
-	default:
-		e.info = nil // a gap: the next read catches up from the store
+	if e.info == nil || rev != e.info.Version+1 {
+		return // seen already, or after a gap that the next read fills
+	}
+	ev, err := fe.Event()
+	if err != nil {
+		e.info = nil // refold from the store next time
+	} else {
+		e.info.fold(rev, ev)
 	}
 	p.resize(e)
 }

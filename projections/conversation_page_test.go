@@ -201,3 +201,30 @@ func TestConversationInfosStayWithinTheirBudget(t *testing.T) {
 		t.Fatalf("the page of an evicted conversation holds %d of its 50 long messages", n)
 	}
 }
+
+// The feed never waits for a reader of a conversation: an event that comes
+// while the index is in use is left to the next read, which catches up.
+func TestConversationInfosNeverHoldUpTheFeed(t *testing.T) {
+	store := openStore(t)
+	c := startChat(t, newService(t, store), "zoe@example.com")
+	infos := projections.NewConversationInfos(store, 0)
+	err := infos.With(t.Context(), c.id, func(x *projections.Index) error {
+		c.say(agent, "while the index is in use")
+		recs, err := store.ReadStream(t.Context(), domain.StreamName(c.id), domain.Revision(x.Version+1), 10)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("read the new event: %d, %v", len(recs), err)
+		}
+		infos.Apply(projections.NewFeedEvent(recs[0])) // would wait forever if it waited for the index
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := infos.Page(t.Context(), c.id, everything)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := pg.Messages[len(pg.Messages)-1]; last.Text != "while the index is in use" || int64(*last.Sequence) != pg.Version {
+		t.Fatalf("the next read ends with %q at %d, version %d", last.Text, *last.Sequence, pg.Version)
+	}
+}
