@@ -156,8 +156,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Config.MaxInfoMessages < 1 || m.Config.ReadModelCacheBytes < 1 {
-		return fmt.Errorf("--max-info-messages (%d) and --read-model-cache-bytes (%d) must be at least 1", m.Config.MaxInfoMessages, m.Config.ReadModelCacheBytes)
+	if m.Config.MaxInfoMessages < 1 {
+		return fmt.Errorf("--max-info-messages must be at least 1, not %d", m.Config.MaxInfoMessages)
+	}
+	if m.Config.ReadModelCacheBytes < 1 {
+		return fmt.Errorf("--read-model-cache-bytes must be at least 1, not %d", m.Config.ReadModelCacheBytes)
 	}
 	store, err := openStore(ctx, m.Config, m.Logger)
 	if err != nil {

@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -195,4 +198,19 @@ func TestRejoinPagesWithoutGapsOrRepeats(t *testing.T) {
 
 type joinAnswer struct {
 	Sequence int64 `json:"sequence"`
+}
+
+// parley serve refuses to start on a page size or read model budget below 1.
+func TestPageFlagsAreChecked(t *testing.T) {
+	for _, arg := range []string{"--max-info-messages=0", "--read-model-cache-bytes=-5"} {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(),
+			"--auth-secret", testSecret, arg).CombinedOutput()
+		timedOut := ctx.Err() != nil
+		cancel()
+		name, _, _ := strings.Cut(arg, "=")
+		if err == nil || timedOut || !strings.Contains(string(out), name) {
+			t.Errorf("serve %s: %v, %s", arg, err, out)
+		}
+	}
 }
