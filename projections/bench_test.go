@@ -22,16 +22,21 @@ func conversation1000(b *testing.B) (string, []domain.RecordedEvent) {
 	return id, benchdata.Recorded(domain.StreamName(id), evs)
 }
 
-// BenchmarkFoldInfo1000 measures building the conversationInfo view of a
-// 1,000-message conversation from its history, as a join or GET
-// /api/conversations/{id} does when the view is not cached.
+// BenchmarkFoldInfo1000 measures building the conversation read model's
+// index of a 1,000-message conversation from its history, as a join or GET
+// /api/conversations/{id} does when the index is not cached.
 func BenchmarkFoldInfo1000(b *testing.B) {
 	id, recs := conversation1000(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		in, err := projections.FoldInfo(id, recs)
-		if err != nil || len(in.Messages) != len(recs)-1 {
-			b.Fatalf("fold: %v", err)
+		x := projections.NewIndex(id)
+		for _, rec := range recs {
+			if err := x.Apply(rec); err != nil {
+				b.Fatalf("fold: %v", err)
+			}
+		}
+		if x.Messages() != len(recs)-1 {
+			b.Fatalf("the index holds %d messages of %d events", x.Messages(), len(recs))
 		}
 	}
 	b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "events/s")
