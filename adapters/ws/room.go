@@ -194,11 +194,19 @@ func (h *Hub) joinRoom(ctx context.Context, m *member, x *projections.Index, sin
 	return nil
 }
 
+// pageBacklog is the most frames that may wait to be written to a connection
+// that asks for another page: a client that does not read cannot pile up
+// page after page of long messages in the server's memory.
+const pageBacklog = 4
+
 // infoPage sends a member the page of messages after since, up to its join's
 // sequence, as conversationInfo: the rest of what a join with since could not
 // carry at once. Later messages reach it live, so the pages and the live
 // messages together hold each message once.
 func (h *Hub) infoPage(ctx context.Context, m *member, since int64, ack []byte) error {
+	if n := m.client.pending.Load(); n > pageBacklog {
+		return domain.Errorf(domain.CodeRateLimited, "%d frames wait to be written to this connection: read them, then ask for the page again", n)
+	}
 	pg, err := h.infos.Select(ctx, m.conv, projections.Query{Viewer: &m.who, Since: since, Before: m.joined + 1, Limit: h.cfg.MaxInfoMessages})
 	if err != nil {
 		return err

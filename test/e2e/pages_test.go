@@ -214,3 +214,72 @@ func TestPageFlagsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// A client that asks for page after page without reading them is refused
+// with rate_limited once a few frames wait for it, instead of piling the
+// pages up in the server's memory; it gets the pages again once it reads.
+func TestPagesWaitForTheReader(t *testing.T) {
+	const requests = 40
+	s := startServer(t, t.TempDir(), append(loadLimits, "--max-info-messages", "100")...)
+	chat := startChat(t, s, map[string]any{"channel": "web", "refId": "no-reader"})
+	agent := dialAs(t, s, "agent", agentKey)
+	agent.mustCall("joinConversation", map[string]any{"conversationId": chat.ConversationID})
+	long := strings.Repeat("0123456789", 1000)
+	for i := range 150 {
+		if _, err := agent.tryCall("sendMessage", map[string]any{"type": "ChatMessage", "text": strconv.Itoa(i) + long}, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	conn := dialRaw(t, s, "")
+	join := map[string]any{"conversationId": chat.ConversationID, "token": chat.Token, "since": 0}
+	for i := range requests + 1 { // the join, then page requests, each of about 1 MB
+		if err := conn.WriteJSON(map[string]any{"event": "joinConversation", "ack": i, "data": join}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Not reading for a while (less than the 10 s after which a stuck writer
+	// drops the connection) lets the server handle every request first.
+	time.Sleep(3 * time.Second)
+	infos, refused := 0, 0
+	for answers := 0; answers < requests+1; {
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		var f frame
+		if err := conn.ReadJSON(&f); err != nil {
+			t.Fatalf("after %d answers: %v", answers, err)
+		}
+		switch f.Event {
+		case "conversationInfo":
+			infos++
+		case "ack":
+			answers++
+		case "error":
+			answers++
+			if e := decode[errorBody](t, f.Data); e.Code == "rate_limited" {
+				refused++
+			} else {
+				t.Fatalf("error %+v", e)
+			}
+		}
+	}
+	t.Logf("%d requests unread: %d pages sent, %d refused", requests+1, infos, refused)
+	if refused == 0 || infos != requests+1-refused {
+		t.Fatalf("%d pages sent and %d refused of %d requests", infos, refused, requests+1)
+	}
+	// Once it reads, it is answered again.
+	if err := conn.WriteJSON(map[string]any{"event": "joinConversation", "ack": "again", "data": join}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var f frame
+		if err := conn.ReadJSON(&f); err != nil {
+			t.Fatal(err)
+		}
+		if f.Event == "error" {
+			t.Fatalf("a reading client is refused: %s", f.Data)
+		}
+		if f.Event == "ack" {
+			break
+		}
+	}
+}
