@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -71,11 +72,16 @@ func (s *Server) pageQuery(c echo.Context) (projections.Query, error) {
 // before it is an ordinary error answer; after it, the connection is cut, so
 // that the client sees a broken answer rather than a short one.
 func (s *Server) writePage(c echo.Context, id string, pg *projections.Page) error {
-	head, err := json.Marshal(&pg.Info) // with no messages: it ends in "messages":[]}
+	view := pg.Info
+	view.Messages = []domain.Message{} // last, so the head ends in "messages":[]}
+	head, err := json.Marshal(&view)
 	if err != nil {
 		return err
 	}
-	head = bytes.TrimSuffix(head, []byte("]}"))
+	head, ok := bytes.CutSuffix(head, []byte("]}"))
+	if !ok {
+		return fmt.Errorf("the view of %s does not end with its messages: %s", id, head)
+	}
 	w := c.Response()
 	started := false
 	start := func() error {
