@@ -42,7 +42,8 @@ type infoData struct {
 type joinAck struct {
 	ConversationID string             `json:"conversationId"`
 	Participant    domain.Participant `json:"participant"`
-	// Sequence is the last sequence included in conversationInfo.
+	// Sequence is the last sequence conversationInfo and its pages cover:
+	// later messages arrive live.
 	Sequence int64 `json:"sequence"`
 }
 
