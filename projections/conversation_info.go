@@ -2,6 +2,8 @@
 package projections
 
 import (
+	"unsafe"
+
 	"github.com/parley-chat/parley/domain"
 )
 
@@ -17,17 +19,28 @@ const (
 	StateLeft   = "left"
 )
 
-// Info is the live view of one conversation: the data of the conversationInfo
-// websocket event and of GET /api/conversations/{id}.
+// Info is a page of the live view of one conversation: the data of GET
+// /api/conversations/{id} and, with the page's messages, of the
+// conversationInfo websocket event.
 type Info struct {
 	Conversation Summary           `json:"conversation"`
 	Participants []ParticipantView `json:"participants"`
-	Messages     []domain.Message  `json:"messages"`
-	// LostInRepair holds the sequences of events that a repair of the store
-	// found damaged and replaced with a placeholder (domain.LostInRepair).
-	LostInRepair []uint64 `json:"lostInRepair,omitempty"`
 	// Version is the sequence of the last event folded in; -1 before any.
 	Version int64 `json:"version"`
+	// More tells that the conversation has messages beyond this page that
+	// the query would select: older ones for a page of the newest messages
+	// or of those before a sequence, newer ones for a page after since.
+	More bool `json:"more"`
+	// Before, when More is set on a page of the newest messages or of those
+	// before a sequence, is the before of the page of older messages.
+	Before *int64 `json:"before,omitempty"`
+	// Since, when More is set on a page after since, is the since of the
+	// page of newer messages.
+	Since *int64 `json:"since,omitempty"`
+	// LostInRepair holds the sequences of events that a repair of the store
+	// found damaged and replaced with a placeholder (domain.LostInRepair).
+	LostInRepair []int64          `json:"lostInRepair,omitempty"`
+	Messages     []domain.Message `json:"messages"`
 }
 
 // Summary describes a conversation.
@@ -53,70 +66,127 @@ type ParticipantView struct {
 	sockets  int
 }
 
-// NewInfo returns the view of a conversation with no events.
-func NewInfo(id string) *Info {
-	return &Info{Conversation: Summary{ID: id}, Participants: []ParticipantView{}, Messages: []domain.Message{}, Version: -1}
+// Index is what the conversation read model keeps of one conversation: its
+// summary, its participants and, for each message, its sequence and who may
+// see it, but not its text. Pages of messages are read from the store, so a
+// long conversation costs the model tens of bytes a message, not its texts.
+type Index struct {
+	Conversation Summary
+	Participants []ParticipantView
+	// Version is the sequence of the last event folded in; -1 before any.
+	Version int64
+	// LostInRepair holds the sequences of placeholders of events lost in a
+	// repair of the store.
+	LostInRepair []int64
+
+	refs  []messageRef
+	bytes int64
 }
 
-// FoldInfo returns the view after every event of recs.
-func FoldInfo(id string, recs []domain.RecordedEvent) (*Info, error) {
-	info := NewInfo(id)
-	for _, rec := range recs {
-		if err := info.Apply(rec); err != nil {
-			return nil, err
-		}
-	}
-	return info, nil
+// messageRef is what an Index keeps of one message.
+type messageRef struct {
+	seq int64
+	id  string
+	// from, to and whisper decide who may see the message.
+	from    string
+	to      []domain.Participant // ids only
+	whisper bool
 }
 
-// Apply folds one stored event into the view. Events at or before Version
+// Memory estimates, for the cache's byte budget.
+const (
+	indexOverhead = int64(unsafe.Sizeof(Index{})) + 256
+	refSize       = int64(unsafe.Sizeof(messageRef{}))
+	partSize      = int64(unsafe.Sizeof(domain.Participant{}))
+	viewSize      = int64(unsafe.Sizeof(ParticipantView{}))
+)
+
+// NewIndex returns the index of a conversation with no events.
+func NewIndex(id string) *Index {
+	return &Index{Conversation: Summary{ID: id}, Participants: []ParticipantView{}, Version: -1, bytes: indexOverhead}
+}
+
+// Bytes estimates the memory the index holds.
+func (x *Index) Bytes() int64 { return x.bytes }
+
+// Messages returns how many messages the index holds.
+func (x *Index) Messages() int { return len(x.refs) }
+
+// Apply folds one stored event into the index. Events at or before Version
 // are ignored, so replays are harmless.
-func (in *Info) Apply(rec domain.RecordedEvent) error {
-	if int64(rec.Revision) <= in.Version {
+func (x *Index) Apply(rec domain.RecordedEvent) error {
+	if int64(rec.Revision) <= x.Version {
 		return nil
 	}
 	e, err := domain.DecodeEvent(rec)
 	if err != nil {
 		return err
 	}
-	in.fold(int64(rec.Revision), e)
+	x.fold(int64(rec.Revision), e)
 	return nil
 }
 
-// fold folds e, the decoded event at sequence rev, into the view; rev is
+// fold folds e, the decoded event at sequence rev, into the index; rev is
 // after Version.
-func (in *Info) fold(rev int64, e domain.Event) {
-	in.Version = rev
+func (x *Index) fold(rev int64, e domain.Event) {
+	x.Version = rev
 	switch e := e.(type) {
 	case domain.ConversationStarted:
-		c := &in.Conversation
+		c := &x.Conversation
 		c.Channel, c.Language, c.Subject, c.URL, c.Comment = e.Channel, e.Language, e.Subject, e.URL, e.Comment
 		c.Status = StatusActive
 		c.StartedAt = e.Timestamp
 		c.Customer = domain.Participant{ID: e.Customer.ParticipantID, Name: e.Customer.Personal.DisplayName(), Role: domain.RoleCustomer}
-		in.Participants = append(in.Participants, ParticipantView{Participant: c.Customer, State: StateLeft})
+		x.Participants = append(x.Participants, ParticipantView{Participant: c.Customer, State: StateLeft})
+		x.bytes += viewSize + int64(len(c.Channel)+len(c.Language)+len(c.Subject)+len(c.URL)+len(c.Comment)+len(c.StartedAt)+2*len(c.Customer.ID)+2*len(c.Customer.Name))
 	case domain.Message:
-		in.Messages = append(in.Messages, e)
-		in.applyActivity(e)
+		x.addRef(rev, e)
+		x.applyActivity(e)
 	case domain.LostInRepair:
-		in.LostInRepair = append(in.LostInRepair, uint64(rev))
+		x.LostInRepair = append(x.LostInRepair, rev)
+		x.bytes += 8
 	}
 }
 
-func (in *Info) applyActivity(m domain.Message) {
+// addRef keeps what finds m and decides who may see it. Decoded strings are
+// copies of their own, so keeping them keeps nothing else of the event alive.
+func (x *Index) addRef(rev int64, m domain.Message) {
+	r := messageRef{seq: rev, id: m.ID, from: m.From.ID, whisper: m.IsWhisper()}
+	x.bytes += refSize + int64(len(r.id)+len(r.from))
+	if len(m.To) > 0 {
+		r.to = make([]domain.Participant, len(m.To))
+		for i, p := range m.To {
+			r.to[i].ID = p.ID
+			x.bytes += partSize + int64(len(p.ID))
+		}
+	}
+	x.refs = append(x.refs, r)
+}
+
+// visibleTo tells whether the participant id with role may see the message,
+// by domain.Message's own rule.
+func (r *messageRef) visibleTo(id string, role domain.Role) bool {
+	m := domain.Message{From: domain.Participant{ID: r.from}, To: r.to}
+	if r.whisper {
+		m.Tag = domain.TagWhisper
+	}
+	return m.VisibleTo(id, role)
+}
+
+func (x *Index) applyActivity(m domain.Message) {
 	if m.Type != domain.TypeActivityMessage {
 		return
 	}
 	switch m.ActivityType {
 	case domain.ActivityParticipantJoined:
-		p := in.participant(m.From)
+		p := x.participant(m.From)
 		p.sockets++
 		p.State = StateJoined
 		if p.JoinedAt == "" {
 			p.JoinedAt = m.Timestamp
 		}
 	case domain.ActivityParticipantLeft:
-		p := in.participant(m.From)
+		p := x.participant(m.From)
 		if p.sockets > 0 {
 			p.sockets--
 		}
@@ -125,56 +195,39 @@ func (in *Info) applyActivity(m domain.Message) {
 			p.LeftAt = m.Timestamp
 		}
 	case domain.ActivityEndOfConversation:
-		in.Conversation.Status = StatusEnded
-		in.Conversation.EndedAt = m.Timestamp
+		x.Conversation.Status = StatusEnded
+		x.Conversation.EndedAt = m.Timestamp
 	}
 }
 
-func (in *Info) participant(p domain.Participant) *ParticipantView {
-	for i := range in.Participants {
-		if in.Participants[i].ID == p.ID {
-			return &in.Participants[i]
+func (x *Index) participant(p domain.Participant) *ParticipantView {
+	for i := range x.Participants {
+		if x.Participants[i].ID == p.ID {
+			return &x.Participants[i]
 		}
 	}
-	in.Participants = append(in.Participants, ParticipantView{Participant: p, State: StateLeft})
-	return &in.Participants[len(in.Participants)-1]
+	x.Participants = append(x.Participants, ParticipantView{Participant: p, State: StateLeft})
+	x.bytes += viewSize + int64(len(p.ID)+len(p.Name)) + 64 // and the two timestamps
+	return &x.Participants[len(x.Participants)-1]
 }
 
-// Role returns the role of participant id, or "" when unknown.
-func (in *Info) Role(id string) domain.Role {
-	for _, p := range in.Participants {
-		if p.ID == id {
-			return p.Role
+// FoldInfo returns the whole view after every event of recs, with every
+// message: the reference a page is checked against.
+func FoldInfo(id string, recs []domain.RecordedEvent) (*Info, error) {
+	x := NewIndex(id)
+	msgs := []domain.Message{}
+	for _, rec := range recs {
+		if int64(rec.Revision) <= x.Version {
+			continue
+		}
+		e, err := domain.DecodeEvent(rec)
+		if err != nil {
+			return nil, err
+		}
+		x.fold(int64(rec.Revision), e)
+		if m, ok := e.(domain.Message); ok {
+			msgs = append(msgs, m)
 		}
 	}
-	return ""
-}
-
-// For returns a copy of the view as participant id with role may see it:
-// only the messages visible to them, and only those after sequence since
-// (all when since < 0).
-func (in *Info) For(id string, role domain.Role, since int64) *Info {
-	return in.view(since, func(m domain.Message) bool { return m.VisibleTo(id, role) })
-}
-
-// Copy returns the whole view, unaffected by later Apply calls on in.
-func (in *Info) Copy() *Info {
-	return in.view(-1, func(domain.Message) bool { return true })
-}
-
-func (in *Info) view(since int64, keep func(domain.Message) bool) *Info {
-	out := &Info{Conversation: in.Conversation, Version: in.Version}
-	out.Participants = append([]ParticipantView{}, in.Participants...)
-	out.Messages = make([]domain.Message, 0, len(in.Messages))
-	for _, m := range in.Messages {
-		if int64(*m.Sequence) > since && keep(m) {
-			out.Messages = append(out.Messages, m)
-		}
-	}
-	for _, seq := range in.LostInRepair {
-		if int64(seq) > since {
-			out.LostInRepair = append(out.LostInRepair, seq)
-		}
-	}
-	return out
+	return &Info{Conversation: x.Conversation, Participants: x.Participants, Version: x.Version, LostInRepair: x.LostInRepair, Messages: msgs}, nil
 }

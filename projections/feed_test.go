@@ -29,8 +29,8 @@ func TestRunFeedSharesOneDecoding(t *testing.T) {
 	store := &countingStore{EventStore: openStore(t)}
 	svc := newService(t, store)
 	web := startChat(t, svc, "zoe@example.com")
-	infos := projections.NewConversationInfos(store, 10)
-	if _, err := infos.Get(t.Context(), web.id); err != nil {
+	infos := projections.NewConversationInfos(store, 0)
+	if _, err := infos.Select(t.Context(), web.id, everything); err != nil {
 		t.Fatal(err)
 	}
 	web.say(agent, "Bonjour")
@@ -117,14 +117,18 @@ func TestRunFeedSharesOneDecoding(t *testing.T) {
 		t.Errorf("feed order %v, want %v", got, want)
 	}
 
-	// The cached view followed the feed: getting it reads nothing more.
+	// The cached index followed the feed: selecting a page reads nothing
+	// more, and only reading its messages does.
 	read = store.read.Load()
-	got, err := infos.Get(t.Context(), web.id)
-	if err != nil {
+	if _, err := infos.Select(t.Context(), web.id, everything); err != nil {
 		t.Fatal(err)
 	}
 	if n := store.read.Load() - read; n != 0 {
 		t.Errorf("the view of %s was behind the feed by %d events", web.id, n)
+	}
+	got, err := infos.Page(t.Context(), web.id, everything)
+	if err != nil {
+		t.Fatal(err)
 	}
 	fold, err := projections.FoldInfo(web.id, recs)
 	if err != nil {

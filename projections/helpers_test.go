@@ -9,6 +9,7 @@ import (
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/eventschemas"
+	"github.com/parley-chat/parley/projections"
 )
 
 // openStore opens a real, schema-checked embedded store in a temporary
@@ -90,3 +91,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// everything selects every message of a conversation, as staff see them.
+var everything = projections.Query{Since: -1, Before: -1, Limit: 10000}

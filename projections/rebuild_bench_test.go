@@ -163,7 +163,7 @@ func openChecked(b *testing.B, dir string) domain.EventStore {
 // stand-in for the websocket hub's room look-up, which finds no room at
 // start) until it has caught up.
 func replayFeed(b *testing.B, store domain.EventStore) {
-	infos := projections.NewConversationInfos(store, 1000)
+	infos := projections.NewConversationInfos(store, 0)
 	connectors := projections.NewConnectors()
 	var mu sync.Mutex
 	rooms := map[string]bool{}

@@ -100,19 +100,9 @@ func (s *Server) getDelivery(c echo.Context) error {
 		}
 	}
 	conv, id := c.Param("id"), c.Param("message")
-	info, err := s.infos.Get(c.Request().Context(), conv)
+	info, msg, err := s.infos.Message(c.Request().Context(), conv, id)
 	if err != nil {
 		return err
-	}
-	var msg *domain.Message
-	for i := range info.Messages {
-		if info.Messages[i].ID == id {
-			msg = &info.Messages[i]
-			break
-		}
-	}
-	if msg == nil {
-		return domain.Errorf(domain.CodeMessageNotFound, "conversation %s has no message %s", conv, id)
 	}
 	st := deliveryStatus{MessageID: id, ConversationID: conv, Channel: info.Conversation.Channel, Status: deliveryPending}
 	customer := info.Conversation.Customer.ID

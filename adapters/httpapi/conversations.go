@@ -12,21 +12,6 @@ import (
 	"github.com/parley-chat/parley/domain"
 )
 
-func (s *Server) getConversation(c echo.Context) error {
-	p := principalOf(c)
-	if err := p.CanRead(c.Param("id")); err != nil {
-		return err
-	}
-	info, err := s.infos.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if p.Role == domain.RoleCustomer {
-		info = info.For(p.ParticipantID, domain.RoleCustomer, -1)
-	}
-	return c.JSON(http.StatusOK, info)
-}
-
 // auditEvent is one stored event as GET /api/conversations/{id}/events shows it.
 type auditEvent struct {
 	ID       string          `json:"id"`

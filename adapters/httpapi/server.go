@@ -44,6 +44,9 @@ type Config struct {
 	// on space: new conversations are refused with it, and /readyz names
 	// it as a warning while staying ready for running conversations.
 	LowSpace func() error
+	// MaxInfoMessages is the most messages GET /api/conversations/{id}
+	// answers at once (projections.DefaultPageSize when 0).
+	MaxInfoMessages int
 }
 
 // Server holds the REST routes.
@@ -87,6 +90,9 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	}
 	if cfg.InitBurst <= 0 {
 		cfg.InitBurst = 10
+	}
+	if cfg.MaxInfoMessages <= 0 {
+		cfg.MaxInfoMessages = projections.DefaultPageSize
 	}
 	s := &Server{cfg: cfg, svc: svc, infos: infos, store: store, newID: newID, logger: logger,
 		inits: newIPLimiter(cfg.InitsPerMinute, cfg.InitBurst)}

@@ -62,6 +62,10 @@ type member struct {
 	// cursor is the last sequence this member was given; guarded by the
 	// room's lock.
 	cursor int64
+	// joined is the cursor at the join: conversationInfo and its pages
+	// cover the messages up to it, live delivery those after it. Set once,
+	// before the member handles its next frame.
+	joined int64
 }
 
 func clientOf(s *melody.Session) *client { return s.MustGet(clientKey).(*client) }

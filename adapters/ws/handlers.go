@@ -15,27 +15,37 @@ type joinData struct {
 	Name           string      `json:"name"`
 	Role           domain.Role `json:"role"`
 	// Since is the last sequence the client saw; conversationInfo then holds
-	// only the messages after it.
+	// the oldest messages after it. On a connection that has joined the
+	// conversation already, it asks for the next page instead.
 	Since *int64 `json:"since"`
 	// Token is a customer token from init, for clients that cannot set
 	// headers on the websocket upgrade (browsers).
 	Token string `json:"token"`
 }
 
-// infoData is the data of conversationInfo.
+// infoData is the data of conversationInfo but its messages, which are
+// written after it as they are read (infoFrame).
 type infoData struct {
 	Conversation projections.Summary           `json:"conversation"`
-	Messages     []domain.Message              `json:"messages"`
 	Participants []projections.ParticipantView `json:"participants"`
 	Role         domain.Role                   `json:"role"`
 	Participant  domain.Participant            `json:"participant"`
+	// More, Since and Before are the page's (projections.Info): with since,
+	// More tells that messages up to the join's sequence remain, and Since
+	// is the since that asks for them.
+	More   bool   `json:"more"`
+	Since  *int64 `json:"since,omitempty"`
+	Before *int64 `json:"before,omitempty"`
+	// LostInRepair is the page's (projections.Info).
+	LostInRepair []int64 `json:"lostInRepair,omitempty"`
 }
 
 // joinAck is the ack of joinConversation.
 type joinAck struct {
 	ConversationID string             `json:"conversationId"`
 	Participant    domain.Participant `json:"participant"`
-	// Sequence is the last sequence included in conversationInfo.
+	// Sequence is the last sequence conversationInfo and its pages cover:
+	// later messages arrive live.
 	Sequence int64 `json:"sequence"`
 }
 
@@ -112,7 +122,10 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 	if d.ConversationID == "" {
 		return domain.FieldError(domain.CodeInvalid, "conversationId", "conversationId is required")
 	}
-	if c.membership(d.ConversationID) != nil {
+	if m := c.membership(d.ConversationID); m != nil {
+		if d.Since != nil {
+			return h.infoPage(ctx, m, *d.Since, f.Ack)
+		}
 		return domain.FieldError(domain.CodeInvalid, "conversationId", "this connection has joined conversation %s already", d.ConversationID)
 	}
 	principal := c.principal
@@ -142,8 +155,8 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 	if d.Since != nil {
 		since = *d.Since
 	}
-	err = h.infos.With(ctx, d.ConversationID, func(in *projections.Info) error {
-		return h.joinRoom(ctx, m, in, since, f.Ack)
+	err = h.infos.With(ctx, d.ConversationID, func(x *projections.Index) error {
+		return h.joinRoom(ctx, m, x, since, f.Ack)
 	})
 	if err != nil {
 		// The join is stored but this socket will never be in the room:

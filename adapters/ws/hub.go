@@ -57,6 +57,9 @@ type Config struct {
 	// "*" allows any. Requests without an Origin (non-browser clients) and
 	// from the server's own host are always allowed.
 	AllowedOrigins []string
+	// MaxInfoMessages is the most messages one conversationInfo carries
+	// (projections.DefaultPageSize when 0).
+	MaxInfoMessages int
 }
 
 func (c *Config) setDefaults() {
@@ -86,6 +89,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ConnectorWindow <= 0 {
 		c.ConnectorWindow = 100
+	}
+	if c.MaxInfoMessages <= 0 {
+		c.MaxInfoMessages = projections.DefaultPageSize
 	}
 }
 

@@ -48,7 +48,7 @@ func newTestHubWith(t *testing.T, cfg Config) *testHub {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.FramesPerSecond, cfg.FrameBurst = 1e6, 1e6
-	h := New(cfg, svc, projections.NewConversationInfos(store, 100),
+	h := New(cfg, svc, projections.NewConversationInfos(store, 0),
 		projections.NewConnectors(), store, uuid.NewString, logger)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

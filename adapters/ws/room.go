@@ -151,14 +151,15 @@ func (h *Hub) deliverLocked(r *room, d delivery) error {
 	return nil
 }
 
-// joinRoom registers m in its room with the view in, which is current, and
-// sends the member its conversationInfo. Events after in.Version reach it
-// through Deliver; any that the room saw already are read from the store.
-func (h *Hub) joinRoom(ctx context.Context, m *member, in *projections.Info, since int64, ack []byte) error {
+// joinRoom registers m in its room with the index x, which is current, and
+// sends the member its conversationInfo: the newest messages, or with since
+// the oldest after it. Events after x.Version reach it through Deliver; any
+// that the room saw already are read from the store.
+func (h *Hub) joinRoom(ctx context.Context, m *member, x *projections.Index, since int64, ack []byte) error {
 	h.mu.Lock()
 	r := h.rooms[m.conv]
 	if r == nil {
-		r = &room{id: m.conv, members: map[*member]struct{}{}, last: in.Version}
+		r = &room{id: m.conv, members: map[*member]struct{}{}, last: x.Version}
 		h.rooms[m.conv] = r
 	}
 	// Taking the room's lock before releasing the hub's keeps leaveRoom from
@@ -167,31 +168,27 @@ func (h *Hub) joinRoom(ctx context.Context, m *member, in *projections.Info, sin
 	h.mu.Unlock()
 	defer r.mu.Unlock()
 
-	view := in.For(m.who.ID, m.who.Role, since)
-	m.cursor = in.Version
-	if r.last > in.Version {
-		extra, err := h.read(ctx, m.conv, in.Version+1, r.last-in.Version)
+	if r.last > x.Version {
+		extra, err := h.read(ctx, m.conv, x.Version+1, r.last-x.Version)
 		if err != nil {
 			return err
 		}
 		for _, rec := range extra {
-			if err := view.Apply(rec); err != nil {
+			if err := x.Apply(rec); err != nil {
 				return err
 			}
 		}
-		view = view.For(m.who.ID, m.who.Role, since)
-		m.cursor = r.last
+	}
+	m.cursor, m.joined = x.Version, x.Version
+	pg := x.Select(projections.Query{Viewer: &m.who, Since: since, Before: -1, Limit: h.cfg.MaxInfoMessages})
+	info, err := h.infoFrame(ctx, m, pg)
+	if err != nil {
+		return err
 	}
 	r.members[m] = struct{}{}
-	m.client.send(encodeFrame(EventConversationInfo, nil, infoData{
-		Conversation: view.Conversation,
-		Messages:     view.Messages,
-		Participants: view.Participants,
-		Role:         m.who.Role,
-		Participant:  m.who,
-	}))
+	m.client.send(info)
 	if len(ack) > 0 {
-		m.client.send(encodeFrame(EventAck, ack, joinAck{ConversationID: m.conv, Participant: m.who, Sequence: m.cursor}))
+		m.client.send(encodeFrame(EventAck, ack, joinAck{ConversationID: m.conv, Participant: m.who, Sequence: m.joined}))
 	}
 	return nil
 }

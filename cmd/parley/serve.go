@@ -46,6 +46,9 @@ type ServeConfig struct {
 	AckTimeout      time.Duration
 	ConnectorWindow int
 
+	MaxInfoMessages     int
+	ReadModelCacheBytes int64
+
 	MaxFrameBytes     int64
 	MaxTextLength     int
 	MaxAttachments    int
@@ -87,6 +90,8 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 
 	fs.DurationVar(&c.AckTimeout, "connector-ack-timeout", 30*time.Second, "how long a connector has to acknowledge a message before it is sent again")
 	fs.IntVar(&c.ConnectorWindow, "connector-window", 100, "conversations that may each have a message in flight to one connector connection")
+	fs.IntVar(&c.MaxInfoMessages, "max-info-messages", projections.DefaultPageSize, "most messages in one conversationInfo or GET /api/conversations/{id} page")
+	fs.Int64Var(&c.ReadModelCacheBytes, "read-model-cache-bytes", projections.DefaultCacheBytes, "memory the conversation read model may keep, in bytes")
 
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", 64<<10, "largest websocket frame accepted")
 	fs.IntVar(&c.MaxTextLength, "max-text-length", domain.DefaultLimits.MaxTextLength, "longest message text, in characters")
@@ -155,6 +160,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.Config.MaxInfoMessages < 1 {
+		return fmt.Errorf("--max-info-messages must be at least 1, not %d", m.Config.MaxInfoMessages)
+	}
+	if m.Config.ReadModelCacheBytes < 1 {
+		return fmt.Errorf("--read-model-cache-bytes must be at least 1, not %d", m.Config.ReadModelCacheBytes)
+	}
 	store, err := openStore(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
@@ -172,13 +183,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	origins := splitList(m.Config.AllowedOrigin)
-	infos := projections.NewConversationInfos(store, 1000)
+	infos := projections.NewConversationInfos(store, m.Config.ReadModelCacheBytes)
 	connectors := projections.NewConnectors()
 	m.hub = ws.New(ws.Config{
 		StoreTyping: m.Config.StoreTyping, MaxFrameBytes: m.Config.MaxFrameBytes, OutboundBuffer: m.Config.OutboundBuffer,
 		Credentials: creds, FramesPerSecond: m.Config.FramesPerSecond, FrameBurst: m.Config.FrameBurst,
 		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
+		MaxInfoMessages: m.Config.MaxInfoMessages,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 
 	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {
@@ -196,10 +208,11 @@ func (m *Main) Run(ctx context.Context) error {
 	api := httpapi.New(httpapi.Config{
 		MaxBodyBytes: m.Config.MaxBodyBytes, Credentials: creds, InitsPerMinute: m.Config.InitsPerMinute, InitBurst: m.Config.InitBurst,
 		AllowedOrigins: origins, TrustProxy: m.Config.TrustProxy,
-		KnownChannel: func(name string) bool { return httpapi.IsDefaultChannel(name) || connectors.Registered(name) },
-		Directory:    connectors,
-		Transcripts:  transcripts,
-		LowSpace:     space.Low,
+		KnownChannel:    func(name string) bool { return httpapi.IsDefaultChannel(name) || connectors.Registered(name) },
+		Directory:       connectors,
+		Transcripts:     transcripts,
+		LowSpace:        space.Low,
+		MaxInfoMessages: m.Config.MaxInfoMessages,
 	}, svc, infos, store, uuid.NewString, m.Logger, m.hub)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
