@@ -80,6 +80,12 @@ func ParseKeys(spec string) (map[[32]byte]domain.Principal, error) {
 			errs = append(errs, fmt.Errorf("auth: API key %d: want name:role:secret", i+1))
 			continue
 		}
+		// A key's name is an id wherever it appears: the agent id of
+		// staff, the channel of a connector, in paths and in events.
+		if err := domain.CheckID("name", parts[0]); err != nil {
+			errs = append(errs, fmt.Errorf("auth: API key %d: the name must be 1 to %d letters, digits or -_.~@+", i+1, domain.MaxIDLength))
+			continue
+		}
 		role := domain.Role(parts[1])
 		if !keyRoles[role] {
 			errs = append(errs, fmt.Errorf("auth: API key %q: role %q is not one of agent, bot, supervisor, connector, sender", parts[0], role))

@@ -62,7 +62,8 @@ func TestAPIKeys(t *testing.T) {
 	if _, err := a.Authenticate("sms-secret-012345678"); err == nil {
 		t.Fatal("a prefix of a key was accepted")
 	}
-	for _, spec := range []string{"grace:agent", "grace:king:agent-secret-0123456789", "grace:agent:short", ":agent:agent-secret-0123456789"} {
+	for _, spec := range []string{"grace:agent", "grace:king:agent-secret-0123456789", "grace:agent:short", ":agent:agent-secret-0123456789",
+		"grace hopper:agent:agent-secret-0123456789", strings.Repeat("g", domain.MaxIDLength+1) + ":agent:agent-secret-0123456789"} {
 		if _, err := auth.ParseKeys(spec); err == nil {
 			t.Errorf("ParseKeys(%q) accepted a bad entry", spec)
 		}
