@@ -27,6 +27,7 @@ type opened struct {
 func TestContract(t *testing.T) {
 	storecontract.Run(t, func(t *testing.T) domain.EventStore {
 		srv := mustServer(t, esdbserver.WithSystemEvents(), esdbserver.WithMaxAppendSize(contractAppendSize))
+		noRefusedPositions(t, srv)
 		return opened{mustOpen(t, srv.URL()), srv.URL()}
 	}, storecontract.Features{
 		SystemStreams: true,
@@ -35,6 +36,35 @@ func TestContract(t *testing.T) {
 			_ = o.Close()
 			return opened{mustOpen(t, o.url), o.url}
 		},
+	})
+}
+
+// TestContractShared runs the suite as TestContractRealNode does, every case
+// in a namespace of its own on one shared node, and on the test server, so
+// that the scoping (each case reads after the event that opened its scope)
+// is checked on every run.
+func TestContractShared(t *testing.T) {
+	srv := mustServer(t, esdbserver.WithSystemEvents(), esdbserver.WithMaxAppendSize(contractAppendSize))
+	noRefusedPositions(t, srv)
+	url := srv.URL()
+	storecontract.Run(t, func(t *testing.T) domain.EventStore {
+		return newScoped(t, mustOpen(t, url), url)
+	}, storecontract.Features{
+		SystemStreams: true,
+		Reopen: func(t *testing.T, s domain.EventStore) domain.EventStore {
+			return s.(*scoped).reopen(t)
+		},
+	})
+}
+
+// noRefusedPositions fails t, once it ends, if srv refused a read or a
+// subscription of $all from inside a record: the adapter must only ever
+// send the positions of events.
+func noRefusedPositions(t *testing.T, srv *esdbserver.Server) {
+	t.Cleanup(func() {
+		if n := srv.RefusedPositions(); n != 0 {
+			t.Errorf("the node refused %d positions inside a record", n)
+		}
 	})
 }
 

@@ -59,7 +59,10 @@ func (s *scoped) unnameAll(evs []domain.RecordedEvent) []domain.RecordedEvent {
 	return evs
 }
 
-func (s *scoped) after(from domain.Position) domain.Position { return max(from, s.base+1) }
+// after keeps reads and subscriptions of all streams after the marker
+// event that opened the scope: its position is an event's own, which
+// EventStoreDB accepts.
+func (s *scoped) after(a domain.After) domain.After { return max(a, domain.After(s.base)) }
 
 func (s *scoped) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, evs []domain.EventData) (domain.AppendResult, error) {
 	res, err := s.inner.Append(ctx, s.name(stream), expected, evs)
@@ -77,9 +80,9 @@ func (s *scoped) ReadStream(ctx context.Context, stream string, from domain.Revi
 	return s.unnameAll(evs), err
 }
 
-func (s *scoped) ReadAll(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
+func (s *scoped) ReadAll(ctx context.Context, after domain.After, max int) ([]domain.RecordedEvent, error) {
 	var out []domain.RecordedEvent
-	start := s.after(from)
+	start := s.after(after)
 	for len(out) < max {
 		page, err := s.inner.ReadAll(ctx, start, max)
 		if err != nil {
@@ -93,7 +96,7 @@ func (s *scoped) ReadAll(ctx context.Context, from domain.Position, max int) ([]
 		if len(page) < max {
 			break
 		}
-		start = page[len(page)-1].Position + 1
+		start = domain.After(page[len(page)-1].Position)
 	}
 	return out, nil
 }
@@ -106,8 +109,8 @@ func (s *scoped) SubscribeToStream(ctx context.Context, stream string, from doma
 	return s.inner.SubscribeToStream(ctx, s.name(stream), from, s.wrap(h), o)
 }
 
-func (s *scoped) SubscribeToAll(ctx context.Context, from domain.Position, f domain.Filter, h domain.Handler, o domain.SubscribeOptions) error {
-	return s.inner.SubscribeToAll(ctx, s.after(from), domain.Filter{StreamPrefix: s.ns + f.StreamPrefix}, s.wrap(h), o)
+func (s *scoped) SubscribeToAll(ctx context.Context, after domain.After, f domain.Filter, h domain.Handler, o domain.SubscribeOptions) error {
+	return s.inner.SubscribeToAll(ctx, s.after(after), domain.Filter{StreamPrefix: s.ns + f.StreamPrefix}, s.wrap(h), o)
 }
 
 func (s *scoped) Ping(ctx context.Context) error { return s.inner.Ping(ctx) }

@@ -11,7 +11,9 @@
 // encoding (ticks-based "created", both positions, commit position on every
 // read event) and log positions that are byte-offset-like: strictly
 // increasing, never zero and not contiguous. Reading $all from a position
-// that is not a record boundary fails with InvalidArgument, as on a real node.
+// that is not a record boundary fails as on a real node: status Unknown with
+// "Unexpected ReadAllResult: InvalidPosition" for a plain read, and
+// InvalidArgument for a subscription.
 //
 // It is test code: storage is in memory, there is no authentication, no TLS,
 // no clustering, no deletes, no link resolution and no persistent

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
@@ -20,6 +21,8 @@ import (
 type Server struct {
 	db  *db
 	cfg config
+
+	refused atomic.Int64 // reads and subscriptions refused for a position inside a record
 
 	mu     sync.Mutex
 	addr   string // host:port, kept across Kill and Revive
@@ -107,6 +110,11 @@ func (s *Server) URL() string {
 	}
 	return "esdb://" + s.addr + "?tls=false"
 }
+
+// RefusedPositions counts the reads and subscriptions of $all refused so
+// far because they started inside a record. A client that only ever sends
+// positions of events keeps it at zero.
+func (s *Server) RefusedPositions() int64 { return s.refused.Load() }
 
 // DropSubscriptions ends every open subscription with status Unavailable,
 // as a node restart or a leader change would; appends and reads go on.

@@ -135,7 +135,8 @@ func (svc *streamsService) subscribeAll(ao *api.ReadReq_Options_AllOptions, f *f
 	}
 	if !valid {
 		// The real node confirms first and fails once catch-up reads.
-		return errInvalidPosition
+		svc.server.refused.Add(1)
+		return errSubscribeInvalidPosition
 	}
 	_, logLen := svc.server.db.lengths("")
 	// With nothing to catch up, the real node goes live at once and skips
