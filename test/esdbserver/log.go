@@ -36,6 +36,7 @@ type proposal struct {
 type idEntry struct {
 	stream   string
 	revision uint64
+	seq      uint64 // when it was cached
 }
 
 // firstPosition is where the first event lands. A real log starts with epoch
@@ -48,7 +49,7 @@ type db struct {
 	mu      sync.Mutex
 	log     []*record            // every event in $all order
 	streams map[string][]*record // an entry exists once a stream was written, even with zero events
-	ids     map[eventID]idEntry
+	ids     *idCache
 	bounds  []uint64 // start of every record in the log, ascending
 	end     uint64   // where the next record starts
 	changed chan struct{}
@@ -58,7 +59,7 @@ type db struct {
 func newDB() *db {
 	return &db{
 		streams: make(map[string][]*record),
-		ids:     make(map[eventID]idEntry),
+		ids:     newIDCache(DefaultIDCacheBytes),
 		bounds:  []uint64{0},
 		end:     firstPosition,
 		changed: make(chan struct{}),
@@ -123,7 +124,7 @@ func (d *db) write(stream string, cur int64, events []proposal) appendOutcome {
 		d.end += recordSize(stream, p.typ, p.metadata, p.data)
 		d.log = append(d.log, r)
 		stored = append(stored, r)
-		d.ids[p.id] = idEntry{stream: stream, revision: r.revision}
+		d.ids.put(p.id, idEntry{stream: stream, revision: r.revision})
 		last = r
 	}
 	d.streams[stream] = stored
