@@ -255,8 +255,8 @@ type follower struct {
 	saved   domain.After
 	next    domain.After // the last event handled: the subscription resumes after it
 	pending []*endJob    // ends handed to the builders, in order, from the first not yet written
-	failed  bool            // a build must be retried: the subscription is ending
-	broken  bool            // a barrier failed: resume from saved, writing everything after it again
+	failed  bool         // a build must be retried: the subscription is ending
+	broken  bool         // a barrier failed: resume from saved, writing everything after it again
 	stop    context.CancelCauseFunc
 }
 
@@ -265,8 +265,8 @@ type endJob struct {
 	// before is the last event handled before this conversation's end: a
 	// resumption after it handles the end again.
 	before domain.After
-	recs []domain.RecordedEvent // the conversation's events when recent kept them all
-	done bool
+	recs   []domain.RecordedEvent // the conversation's events when recent kept them all
+	done   bool
 }
 
 // stable returns the position up to which every ended conversation's file
