@@ -142,25 +142,28 @@ func (d *db) readStream(stream string, from uint64, fromEnd, backwards bool, cou
 	if len(evs) == 0 {
 		return nil, false
 	}
-	n := uint64(len(evs))
+	if cutoff, ok := d.maxAgeCutoff(stream); ok {
+		// Expired events are not read, but the stream still exists.
+		if evs = unexpired(evs, cutoff); len(evs) == 0 {
+			return nil, true
+		}
+	}
+	first, last := evs[0].revision, evs[len(evs)-1].revision
 	if backwards {
-		start := n - 1
-		if !fromEnd && from < n {
+		start := last // from End, or from past the end
+		if !fromEnd && from < last {
 			start = from
 		}
-		if !fromEnd && from >= n {
-			start = n - 1 // reading backwards from past the end starts at the last event
-		}
-		for i := int64(start); i >= 0 && uint64(len(out)) < count; i-- {
-			out = append(out, evs[i])
+		for r := int64(start); r >= int64(first) && uint64(len(out)) < count; r-- {
+			out = append(out, evs[uint64(r)-first])
 		}
 		return out, true
 	}
 	if fromEnd {
 		return nil, true
 	}
-	for i := from; i < n && uint64(len(out)) < count; i++ {
-		out = append(out, evs[i])
+	for r := max(from, first); r <= last && uint64(len(out)) < count; r++ {
+		out = append(out, evs[r-first])
 	}
 	return out, true
 }
