@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -13,24 +14,39 @@ import (
 	"github.com/parley-chat/parley/eventschemas"
 	"github.com/parley-chat/parley/projections"
 	"github.com/parley-chat/parley/test/esdbserver"
+	"github.com/parley-chat/parley/test/storecontract"
 )
 
 // These tests run the read models that resume after a position on the
 // EventStoreDB adapter and its test server, which, like a real node,
 // refuses to read $all from inside a record. Each checks at the end that
 // the server refused nothing: every position Parley sent was an event's own.
+// With EVENTSTORE_URL set (go tool task test:esdb) they run against that
+// node instead, each in a namespace of its own, where a refused position
+// fails the read itself.
 
-// openESDBStore opens a schema-checked store on a fresh test server.
+// openESDBStore opens a schema-checked store on a fresh test server, or in
+// a fresh namespace on the node at EVENTSTORE_URL.
 func openESDBStore(t *testing.T) domain.EventStore {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	backoff := esdb.WithBackoff(10*time.Millisecond, 50*time.Millisecond)
+	if url := os.Getenv("EVENTSTORE_URL"); url != "" {
+		inner, err := esdb.Open(ctx, url, quiet, backoff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store := eventschemas.Checked(storecontract.NewScope(t, inner), eventschemas.MustLoad())
+		t.Cleanup(func() { _ = store.Close() })
+		return store
+	}
 	srv, err := esdbserver.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	inner, err := esdb.Open(ctx, srv.URL(), quiet, esdb.WithBackoff(10*time.Millisecond, 50*time.Millisecond))
+	inner, err := esdb.Open(ctx, srv.URL(), quiet, backoff)
 	if err != nil {
 		t.Fatal(err)
 	}
