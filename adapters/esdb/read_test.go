@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/esdb"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/test/esdbserver"
 )
 
 // TestReadAfterAnEvent is the regression test of reading and subscribing
@@ -141,5 +142,32 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 	if _, err := esdb.Open(ctx, "http://nope", nil); domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("Open with a bad connection string: %v, want %s", err, domain.CodeInvalid)
+	}
+}
+
+// TestCaughtUpAgainAfterFallingBehind: a node sends caught_up again when a
+// subscription that fell behind is back; the adapter calls OnCaughtUp each
+// time and still delivers every event once, in order.
+func TestCaughtUpAgainAfterFallingBehind(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t, mustServer(t, esdbserver.WithLiveBuffer(4)).URL())
+	stream := domain.StreamName("behind")
+	byStream := record(t, func(ctx context.Context, h domain.Handler, o domain.SubscribeOptions) error {
+		return s.SubscribeToStream(ctx, stream, 0, h, o)
+	})
+	byAll := record(t, func(ctx context.Context, h domain.Handler, o domain.SubscribeOptions) error {
+		return s.SubscribeToAll(ctx, 0, domain.Filter{}, h, o)
+	})
+	for _, r := range []*recorder{byStream, byAll} {
+		r.waitUntil(t, "caught up", func(_ []string, c []int) bool { return len(c) == 1 })
+	}
+	evs := events(10) // more than the live buffer at once
+	mustAppend(t, s, stream, domain.NoStream(), evs)
+	for name, r := range map[string]*recorder{"stream": byStream, "all": byAll} {
+		r.waitUntil(t, "caught up again", func(_ []string, c []int) bool { return len(c) == 2 })
+		ids, _, caught := r.snapshot()
+		if !slices.Equal(ids, idsOf(evs)) || !slices.Equal(caught, []int{0, 10}) {
+			t.Errorf("%s subscription delivered %v, caught up after %v; want %v, then caught up after 0 and 10", name, ids, caught, idsOf(evs))
+		}
 	}
 }
