@@ -25,9 +25,21 @@ import (
 // node instead, each in a namespace of its own, where a refused position
 // fails the read itself.
 
-// openESDBStore opens a schema-checked store on a fresh test server, or in
-// a fresh namespace on the node at EVENTSTORE_URL.
-func openESDBStore(t *testing.T) domain.EventStore {
+// onEachVersion runs test against a test server of each version, or once
+// against the node at EVENTSTORE_URL.
+func onEachVersion(t *testing.T, test func(t *testing.T, version string)) {
+	if os.Getenv("EVENTSTORE_URL") != "" {
+		test(t, "")
+		return
+	}
+	for _, v := range esdbserver.Versions {
+		t.Run(v, func(t *testing.T) { test(t, v) })
+	}
+}
+
+// openESDBStore opens a schema-checked store on a fresh test server of
+// version, or in a fresh namespace on the node at EVENTSTORE_URL.
+func openESDBStore(t *testing.T, version string) domain.EventStore {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -41,7 +53,7 @@ func openESDBStore(t *testing.T) domain.EventStore {
 		t.Cleanup(func() { _ = store.Close() })
 		return store
 	}
-	srv, err := esdbserver.Start("127.0.0.1:0")
+	srv, err := esdbserver.Start("127.0.0.1:0", esdbserver.WithServerVersion(version))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,112 +128,120 @@ func allPositions(t *testing.T, store domain.EventStore) []domain.Position {
 // The feed resumes after the last event it handled when its subscription
 // fails, and hands on every event once, in order.
 func TestOnEventStoreDB_FeedResumesAfterAnError(t *testing.T) {
-	inner := openESDBStore(t)
-	newHistory(t, inner, 6, 2)
-	want := allPositions(t, inner)
-	store := &failingSubscriptions{EventStore: inner, failAfter: 4, failures: 3}
+	onEachVersion(t, func(t *testing.T, version string) {
+		inner := openESDBStore(t, version)
+		newHistory(t, inner, 6, 2)
+		want := allPositions(t, inner)
+		store := &failingSubscriptions{EventStore: inner, failAfter: 4, failures: 3}
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var got []domain.Position
-	_ = projections.RunFeed(ctx, store, 0, quiet, nil, func(_ context.Context, e *projections.FeedEvent) error {
-		got = append(got, e.Position)
-		if len(got) == len(want) {
-			cancel()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		var got []domain.Position
+		_ = projections.RunFeed(ctx, store, 0, quiet, nil, func(_ context.Context, e *projections.FeedEvent) error {
+			got = append(got, e.Position)
+			if len(got) == len(want) {
+				cancel()
+			}
+			return nil
+		})
+		if !slices.Equal(got, want) {
+			t.Fatalf("the feed handed on %v\nwant %v", got, want)
 		}
-		return nil
+		starts := store.starts()
+		if len(starts) != 4 || starts[0] != 0 || starts[1] != domain.After(want[3]) || starts[3] != domain.After(want[11]) {
+			t.Fatalf("subscriptions started after %v; want 0, then after the 4th, 8th and 12th events", starts)
+		}
 	})
-	if !slices.Equal(got, want) {
-		t.Fatalf("the feed handed on %v\nwant %v", got, want)
-	}
-	starts := store.starts()
-	if len(starts) != 4 || starts[0] != 0 || starts[1] != domain.After(want[3]) || starts[3] != domain.After(want[11]) {
-		t.Fatalf("subscriptions started after %v; want 0, then after the 4th, 8th and 12th events", starts)
-	}
 }
 
 // The transcript follower resumes after its checkpoint, an event's own
 // position, both after a restart and after its subscription fails.
 func TestOnEventStoreDB_TranscriptsResumeFromTheirCheckpoint(t *testing.T) {
-	inner := openESDBStore(t)
-	h := newHistory(t, inner, 30, 10)
-	dir := t.TempDir()
-	p := openTranscripts(t, dir, inner)
-	_, last := h.ends(t)
-	stop := run(t, p)
-	eventually(t, "the checkpoint after the last event", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
-	stop()
+	onEachVersion(t, func(t *testing.T, version string) {
+		inner := openESDBStore(t, version)
+		h := newHistory(t, inner, 30, 10)
+		dir := t.TempDir()
+		p := openTranscripts(t, dir, inner)
+		_, last := h.ends(t)
+		stop := run(t, p)
+		eventually(t, "the checkpoint after the last event", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
+		stop()
 
-	for _, id := range h.ids[:10] {
-		h.end(t, id)
-	}
-	_, last = h.ends(t)
-	store := &failingSubscriptions{EventStore: inner, failAfter: 3, failures: 2}
-	p = openTranscripts(t, dir, store)
-	stop = run(t, p)
-	defer stop()
-	eventually(t, "the checkpoint after the new ends", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
-	sameFiles(t, p, dir, h.want(t))
-	if starts := store.starts(); len(starts) < 3 || starts[0] == 0 {
-		t.Fatalf("subscriptions started after %v; want the checkpoint, then two resumptions", starts)
-	}
+		for _, id := range h.ids[:10] {
+			h.end(t, id)
+		}
+		_, last = h.ends(t)
+		store := &failingSubscriptions{EventStore: inner, failAfter: 3, failures: 2}
+		p = openTranscripts(t, dir, store)
+		stop = run(t, p)
+		defer stop()
+		eventually(t, "the checkpoint after the new ends", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
+		sameFiles(t, p, dir, h.want(t))
+		if starts := store.starts(); len(starts) < 3 || starts[0] == 0 {
+			t.Fatalf("subscriptions started after %v; want the checkpoint, then two resumptions", starts)
+		}
+	})
 }
 
 // A rebuild pages through the whole history (more than one page of 1000),
 // and Run then resumes after the checkpoint the rebuild stored.
 func TestOnEventStoreDB_RebuildPagesThroughTheHistory(t *testing.T) {
-	store := openESDBStore(t)
-	h := newHistory(t, store, 160, 3)
-	if n := len(allPositions(t, store)); n <= 1000 {
-		t.Fatalf("the history holds %d events; the rebuild must read more than one page", n)
-	}
-	dir := t.TempDir()
-	p := openTranscripts(t, dir, store)
-	n, err := p.Rebuild(t.Context(), nil)
-	if err != nil || n != 157 {
-		t.Fatalf("Rebuild = %d, %v; want 157 transcripts", n, err)
-	}
-	sameFiles(t, p, dir, h.want(t))
-	_, last := h.ends(t)
-	if cp, _ := readCheckpoint(t, dir); cp != last {
-		t.Fatalf("checkpoint after the rebuild = %d, want %d", cp, last)
-	}
-	h.end(t, h.ids[0])
-	_, last = h.ends(t)
-	defer run(t, p)()
-	eventually(t, "the checkpoint after the new end", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
-	sameFiles(t, p, dir, h.want(t))
+	onEachVersion(t, func(t *testing.T, version string) {
+		store := openESDBStore(t, version)
+		h := newHistory(t, store, 160, 3)
+		if n := len(allPositions(t, store)); n <= 1000 {
+			t.Fatalf("the history holds %d events; the rebuild must read more than one page", n)
+		}
+		dir := t.TempDir()
+		p := openTranscripts(t, dir, store)
+		n, err := p.Rebuild(t.Context(), nil)
+		if err != nil || n != 157 {
+			t.Fatalf("Rebuild = %d, %v; want 157 transcripts", n, err)
+		}
+		sameFiles(t, p, dir, h.want(t))
+		_, last := h.ends(t)
+		if cp, _ := readCheckpoint(t, dir); cp != last {
+			t.Fatalf("checkpoint after the rebuild = %d, want %d", cp, last)
+		}
+		h.end(t, h.ids[0])
+		_, last = h.ends(t)
+		defer run(t, p)()
+		eventually(t, "the checkpoint after the new end", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
+		sameFiles(t, p, dir, h.want(t))
+	})
 }
 
 // The mailer's outbox resumes after the last event it folded when its
 // subscription fails, and still sends every request.
 func TestOnEventStoreDB_MailerResumesAfterAnError(t *testing.T) {
-	inner := openESDBStore(t)
-	var ids []string
-	for range 3 {
-		ids = append(ids, endedChat(t, inner, "zoe@example.com"))
-	}
-	store := &failingSubscriptions{EventStore: inner, failAfter: 1, failures: 3}
-	fake := &fakeMailer{SendFn: func(int, domain.Mail) error { return nil }}
-	m := newMailer(t, store, fake)
-	defer runMailer(t, m)()
-	for _, id := range ids {
-		if _, err := m.Request(t.Context(), id, domain.Metadata{}); err != nil {
-			t.Fatal(err)
+	onEachVersion(t, func(t *testing.T, version string) {
+		inner := openESDBStore(t, version)
+		var ids []string
+		for range 3 {
+			ids = append(ids, endedChat(t, inner, "zoe@example.com"))
 		}
-	}
-	eventually(t, "every mail sent", func() bool {
+		store := &failingSubscriptions{EventStore: inner, failAfter: 1, failures: 3}
+		fake := &fakeMailer{SendFn: func(int, domain.Mail) error { return nil }}
+		m := newMailer(t, store, fake)
+		defer runMailer(t, m)()
 		for _, id := range ids {
-			if e := emails(t, m, id); len(e) != 1 || e[0].Status != domain.EmailSent {
-				return false
+			if _, err := m.Request(t.Context(), id, domain.Metadata{}); err != nil {
+				t.Fatal(err)
 			}
 		}
-		return true
+		eventually(t, "every mail sent", func() bool {
+			for _, id := range ids {
+				if e := emails(t, m, id); len(e) != 1 || e[0].Status != domain.EmailSent {
+					return false
+				}
+			}
+			return true
+		})
+		if _, sent := fake.count(); sent != 3 {
+			t.Fatalf("%d mails sent, want 3", sent)
+		}
+		if starts := store.starts(); len(starts) < 2 || starts[1] == 0 {
+			t.Fatalf("subscriptions started after %v; want resumptions after folded events", starts)
+		}
 	})
-	if _, sent := fake.count(); sent != 3 {
-		t.Fatalf("%d mails sent, want 3", sent)
-	}
-	if starts := store.starts(); len(starts) < 2 || starts[1] == 0 {
-		t.Fatalf("subscriptions started after %v; want resumptions after folded events", starts)
-	}
 }

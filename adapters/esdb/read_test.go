@@ -22,7 +22,13 @@ import (
 // an event's is an invalid request.
 func TestReadAfterAnEvent(t *testing.T) {
 	t.Parallel()
-	srv := mustServer(t)
+	for _, v := range esdbserver.Versions {
+		t.Run(v, func(t *testing.T) { readAfterAnEvent(t, v) })
+	}
+}
+
+func readAfterAnEvent(t *testing.T, version string) {
+	srv := mustServer(t, esdbserver.WithServerVersion(version))
 	s := mustOpen(t, srv.URL())
 	stream := domain.StreamName("pos")
 	evs := events(5)
