@@ -3,7 +3,9 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -243,5 +245,26 @@ func TestOnEventStoreDB_MailerResumesAfterAnError(t *testing.T) {
 		if starts := store.starts(); len(starts) < 2 || starts[1] == 0 {
 			t.Fatalf("subscriptions started after %v; want resumptions after folded events", starts)
 		}
+	})
+}
+
+// A checkpoint written before the port read after a position holds the
+// next position to read, one past an event, under "position": it is
+// ignored, and every transcript is folded again, rather than sent to a node
+// that would refuse it.
+func TestOnEventStoreDB_OldCheckpointIsIgnored(t *testing.T) {
+	onEachVersion(t, func(t *testing.T, version string) {
+		store := openESDBStore(t, version)
+		h := newHistory(t, store, 12, 4)
+		_, last := h.ends(t)
+		dir := t.TempDir()
+		old := fmt.Sprintf(`{"format":%d,"position":%d}`, projections.TranscriptFormat, last+1)
+		if err := os.WriteFile(filepath.Join(dir, "checkpoint.json"), []byte(old), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p := openTranscripts(t, dir, store)
+		defer run(t, p)()
+		eventually(t, "the checkpoint after the last event", func() bool { cp, _ := readCheckpoint(t, dir); return cp == last })
+		sameFiles(t, p, dir, h.want(t))
 	})
 }
