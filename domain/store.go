@@ -20,9 +20,19 @@ type Revision = uint64
 // zero value means "before the first event".
 type Position = uint64
 
-// End, as the from of a subscription, means "only events appended after the
-// subscription started": no catch-up. OnCaughtUp is called at once.
-const End = ^uint64(0)
+// After is a place in the global order that a read or a subscription of all
+// streams starts after: 0 for "before the first event", or the Position of
+// an event the store returned. Callers resume after the last event they
+// handled by passing its own position. A position plus one is not an After:
+// EventStoreDB refuses positions inside its log records, and a position one
+// past an event is inside that event's record. After is a type of its own,
+// not a Position, so that such arithmetic needs a conversion that shows.
+type After uint64
+
+// End, as where a subscription starts, means "only events appended after the
+// subscription started": no catch-up. OnCaughtUp is called at once. It is
+// untyped so that it serves as a Revision and as an After.
+const End = 1<<64 - 1
 
 // ExpectedRevision is the optimistic-concurrency condition of an append.
 type ExpectedRevision struct {
@@ -146,11 +156,10 @@ type SubscribeOptions struct {
 // EventStore is the port every event store adapter implements. The contract
 // suite in test/storecontract pins down the behaviour described here.
 //
-// The from of ReadAll and SubscribeToAll must be 0, a Position the store
-// returned, or one more than such a position (the usual "resume after the
-// last event handled"), or End for a subscription. EventStoreDB refuses
-// any other value, which may point inside one of its log records, with an
-// error of code CodeInvalid.
+// ReadAll and SubscribeToAll start after an After: 0, or the Position of an
+// event the store returned (or End, for a subscription). A store may refuse
+// any other value with an error of code CodeInvalid; EventStoreDB does, as
+// such a value may point inside one of its log records.
 type EventStore interface {
 	// Append atomically appends events to the end of stream when expected
 	// holds, and returns the revision and position of the last one. It
@@ -166,9 +175,10 @@ type EventStore interface {
 	// in order. It returns ErrStreamNotFound when the stream holds no event.
 	ReadStream(ctx context.Context, stream string, from Revision, max int) ([]RecordedEvent, error)
 
-	// ReadAll returns up to max events with position >= from, in global order,
-	// skipping system streams and types (names starting with '$').
-	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
+	// ReadAll returns up to max events with position > after, in global
+	// order, skipping system streams and types (names starting with '$').
+	// To page, pass the position of the last event of the previous page.
+	ReadAll(ctx context.Context, after After, max int) ([]RecordedEvent, error)
 
 	// SubscribeToStream delivers the events of stream with revision >= from
 	// (or, for End, only later ones), then every event appended to it later,
@@ -178,11 +188,11 @@ type EventStore interface {
 	// is waited for.
 	SubscribeToStream(ctx context.Context, stream string, from Revision, h Handler, opts SubscribeOptions) error
 
-	// SubscribeToAll delivers every event with position >= from (or, for
+	// SubscribeToAll delivers every event with position > after (or, for
 	// End, only later ones) that passes filter (system streams and types are
 	// always skipped), then every matching event appended later, with the
 	// guarantees of SubscribeToStream.
-	SubscribeToAll(ctx context.Context, from Position, filter Filter, h Handler, opts SubscribeOptions) error
+	SubscribeToAll(ctx context.Context, after After, filter Filter, h Handler, opts SubscribeOptions) error
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

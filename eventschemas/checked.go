@@ -79,8 +79,8 @@ func (s *checked) ReadStream(ctx context.Context, stream string, from domain.Rev
 }
 
 // ReadAll implements domain.EventStore.
-func (s *checked) ReadAll(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
-	recs, err := s.inner.ReadAll(ctx, from, max)
+func (s *checked) ReadAll(ctx context.Context, after domain.After, max int) ([]domain.RecordedEvent, error) {
+	recs, err := s.inner.ReadAll(ctx, after, max)
 	if err != nil {
 		return nil, err
 	}
@@ -93,8 +93,8 @@ func (s *checked) SubscribeToStream(ctx context.Context, stream string, from dom
 }
 
 // SubscribeToAll implements domain.EventStore.
-func (s *checked) SubscribeToAll(ctx context.Context, from domain.Position, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
-	return s.inner.SubscribeToAll(ctx, from, filter, s.handler(h), opts)
+func (s *checked) SubscribeToAll(ctx context.Context, after domain.After, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
+	return s.inner.SubscribeToAll(ctx, after, filter, s.handler(h), opts)
 }
 
 // Ping implements domain.EventStore.

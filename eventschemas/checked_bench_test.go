@@ -62,7 +62,7 @@ func BenchmarkCheckedReadAll(b *testing.B) {
 	for name, store := range map[string]domain.EventStore{"raw": raw, "checked": checked} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				evs, err := store.ReadAll(context.Background(), 1+rand.Uint64N(9_000), 1000)
+				evs, err := store.ReadAll(context.Background(), domain.After(rand.Uint64N(9_000)), 1000)
 				if err != nil || len(evs) != 1000 {
 					b.Fatalf("ReadAll: %d events, %v", len(evs), err)
 				}

@@ -19,9 +19,9 @@ import (
 type fakeStore struct {
 	AppendFn            func(ctx context.Context, stream string, expected domain.ExpectedRevision, events []domain.EventData) (domain.AppendResult, error)
 	ReadStreamFn        func(ctx context.Context, stream string, from domain.Revision, max int) ([]domain.RecordedEvent, error)
-	ReadAllFn           func(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error)
+	ReadAllFn           func(ctx context.Context, after domain.After, max int) ([]domain.RecordedEvent, error)
 	SubscribeToStreamFn func(ctx context.Context, stream string, from domain.Revision, h domain.Handler, opts domain.SubscribeOptions) error
-	SubscribeToAllFn    func(ctx context.Context, from domain.Position, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error
+	SubscribeToAllFn    func(ctx context.Context, after domain.After, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error
 	PingFn              func(ctx context.Context) error
 	CloseFn             func() error
 }
@@ -36,16 +36,16 @@ func (s *fakeStore) ReadStream(ctx context.Context, stream string, from domain.R
 	return s.ReadStreamFn(ctx, stream, from, max)
 }
 
-func (s *fakeStore) ReadAll(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
-	return s.ReadAllFn(ctx, from, max)
+func (s *fakeStore) ReadAll(ctx context.Context, after domain.After, max int) ([]domain.RecordedEvent, error) {
+	return s.ReadAllFn(ctx, after, max)
 }
 
 func (s *fakeStore) SubscribeToStream(ctx context.Context, stream string, from domain.Revision, h domain.Handler, opts domain.SubscribeOptions) error {
 	return s.SubscribeToStreamFn(ctx, stream, from, h, opts)
 }
 
-func (s *fakeStore) SubscribeToAll(ctx context.Context, from domain.Position, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
-	return s.SubscribeToAllFn(ctx, from, filter, h, opts)
+func (s *fakeStore) SubscribeToAll(ctx context.Context, after domain.After, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
+	return s.SubscribeToAllFn(ctx, after, filter, h, opts)
 }
 
 func (s *fakeStore) Ping(ctx context.Context) error { return s.PingFn(ctx) }
@@ -63,11 +63,11 @@ func replaying(recs []domain.RecordedEvent) *fakeStore {
 	}
 	return &fakeStore{
 		ReadStreamFn: func(context.Context, string, domain.Revision, int) ([]domain.RecordedEvent, error) { return recs, nil },
-		ReadAllFn:    func(context.Context, domain.Position, int) ([]domain.RecordedEvent, error) { return recs, nil },
+		ReadAllFn:    func(context.Context, domain.After, int) ([]domain.RecordedEvent, error) { return recs, nil },
 		SubscribeToStreamFn: func(ctx context.Context, _ string, _ domain.Revision, h domain.Handler, _ domain.SubscribeOptions) error {
 			return deliver(ctx, h)
 		},
-		SubscribeToAllFn: func(ctx context.Context, _ domain.Position, _ domain.Filter, h domain.Handler, _ domain.SubscribeOptions) error {
+		SubscribeToAllFn: func(ctx context.Context, _ domain.After, _ domain.Filter, h domain.Handler, _ domain.SubscribeOptions) error {
 			return deliver(ctx, h)
 		},
 	}
@@ -247,8 +247,8 @@ func TestChecked_PassesThrough(t *testing.T) {
 		ReadStreamFn: func(context.Context, string, domain.Revision, int) ([]domain.RecordedEvent, error) {
 			return nil, domain.ErrStreamNotFound
 		},
-		ReadAllFn: func(context.Context, domain.Position, int) ([]domain.RecordedEvent, error) { return nil, nil },
-		SubscribeToAllFn: func(_ context.Context, _ domain.Position, filter domain.Filter, _ domain.Handler, opts domain.SubscribeOptions) error {
+		ReadAllFn: func(context.Context, domain.After, int) ([]domain.RecordedEvent, error) { return nil, nil },
+		SubscribeToAllFn: func(_ context.Context, _ domain.After, filter domain.Filter, _ domain.Handler, opts domain.SubscribeOptions) error {
 			if filter.StreamPrefix != domain.StreamPrefix || opts.OnCaughtUp == nil {
 				t.Error("filter or options lost on the way")
 			}

@@ -43,20 +43,20 @@ func (e *FeedEvent) Event() (domain.Event, error) {
 // FeedHandler consumes the events of the live feed, one at a time, in order.
 type FeedHandler func(ctx context.Context, e *FeedEvent) error
 
-// RunFeed keeps one subscription to all streams, from position from (0 for
+// RunFeed keeps one subscription to all streams, after position after (0 for
 // the whole history, domain.End for new events only), and hands each event,
 // in order, to every consumer. If the subscription fails, it resumes after
 // the last event it handled, with backoff. ready is called each time the
 // subscription has caught up. A consumer's error is logged and does not stop
 // the feed: one conversation's trouble must not stall every other. RunFeed
 // returns when ctx ends.
-func RunFeed(ctx context.Context, store domain.EventStore, from domain.Position, logger *slog.Logger, ready func(), consumers ...FeedHandler) error {
+func RunFeed(ctx context.Context, store domain.EventStore, after domain.After, logger *slog.Logger, ready func(), consumers ...FeedHandler) error {
 	backoff := 50 * time.Millisecond
 	// One FeedEvent for the whole feed: an allocation per event would be
 	// garbage at the feed's rate, and consumers do not keep it.
 	fe := new(FeedEvent)
 	for {
-		err := store.SubscribeToAll(ctx, from, domain.Filter{},
+		err := store.SubscribeToAll(ctx, after, domain.Filter{},
 			func(ctx context.Context, rec domain.RecordedEvent) error {
 				*fe = FeedEvent{RecordedEvent: rec}
 				for _, consume := range consumers {
@@ -64,7 +64,7 @@ func RunFeed(ctx context.Context, store domain.EventStore, from domain.Position,
 						logger.Error("live feed consumer failed", "stream", rec.Stream, "sequence", rec.Revision, "err", err)
 					}
 				}
-				from = rec.Position + 1
+				after = domain.After(rec.Position)
 				backoff = 50 * time.Millisecond
 				return nil
 			}, domain.SubscribeOptions{OnCaughtUp: ready})

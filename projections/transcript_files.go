@@ -23,9 +23,15 @@ const checkpointFile = "checkpoint.json"
 // directory of millions of files is slow to list and back up).
 type transcriptFiles struct{ dir string }
 
+// A checkpoint is the position of the last event whose effects are
+// durable; the projection resumes after it. Before the port read "after" a
+// position, a checkpoint held the next position to read, under the key
+// "position": such a file carries no "after" and is ignored (everything is
+// folded again, which is harmless), so an old value one past an event never
+// reaches EventStoreDB.
 type checkpoint struct {
-	Format   int             `json:"format"`
-	Position domain.Position `json:"position"`
+	Format int           `json:"format"`
+	After  *domain.After `json:"after"`
 }
 
 func (f transcriptFiles) path(id string) string {
@@ -90,7 +96,7 @@ func (f transcriptFiles) write(t *Transcript, durable bool) (string, error) {
 	return p, replaceFile(p, raw)
 }
 
-func (f transcriptFiles) loadCheckpoint() (domain.Position, error) {
+func (f transcriptFiles) loadCheckpoint() (domain.After, error) {
 	raw, err := os.ReadFile(filepath.Join(f.dir, checkpointFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
@@ -102,16 +108,16 @@ func (f transcriptFiles) loadCheckpoint() (domain.Position, error) {
 	if err := json.Unmarshal(raw, &cp); err != nil {
 		return 0, fmt.Errorf("transcript checkpoint %s: %w", filepath.Join(f.dir, checkpointFile), err)
 	}
-	if cp.Format != TranscriptFormat {
-		return 0, nil // transcripts of another format: fold everything again
+	if cp.Format != TranscriptFormat || cp.After == nil {
+		return 0, nil // transcripts of another format, or an old checkpoint: fold everything again
 	}
-	return cp.Position, nil
+	return *cp.After, nil
 }
 
-// storeCheckpoint makes pos the checkpoint, durably. Callers make the
+// storeCheckpoint makes after the checkpoint, durably. Callers make the
 // transcripts it covers durable first.
-func (f transcriptFiles) storeCheckpoint(pos domain.Position) error {
-	raw, _ := json.Marshal(checkpoint{Format: TranscriptFormat, Position: pos})
+func (f transcriptFiles) storeCheckpoint(after domain.After) error {
+	raw, _ := json.Marshal(checkpoint{Format: TranscriptFormat, After: &after})
 	return writeFileAtomic(filepath.Join(f.dir, checkpointFile), append(raw, '\n'))
 }
 

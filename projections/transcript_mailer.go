@@ -63,17 +63,17 @@ func (m *TranscriptMailer) Run(ctx context.Context) error {
 // into the outbox, resuming after the last event with backoff if the
 // subscription fails.
 func (m *TranscriptMailer) follow(ctx context.Context, caughtUp func()) {
-	var from domain.Position
+	var after domain.After // the last event folded
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		err := m.cfg.Store.SubscribeToAll(ctx, from, domain.Filter{StreamPrefix: domain.TranscriptEmailStreamPrefix},
+		err := m.cfg.Store.SubscribeToAll(ctx, after, domain.Filter{StreamPrefix: domain.TranscriptEmailStreamPrefix},
 			func(_ context.Context, rec domain.RecordedEvent) error {
 				e, err := domain.DecodeEvent(rec)
 				if err != nil {
 					return err
 				}
 				m.fold(e)
-				from = rec.Position + 1
+				after = domain.After(rec.Position)
 				backoff = 50 * time.Millisecond
 				m.poke()
 				return nil

@@ -19,7 +19,7 @@ import (
 
 // Transcripts is the persisted transcript projection: the transcript of
 // every finished conversation, as JSON files under a directory of its own,
-// with a checkpoint of the next event to handle. Run keeps it current from
+// with a checkpoint of the last event handled. Run keeps it current from
 // its own subscription, so it survives restarts and works with any store;
 // Rebuild makes it again from the whole history.
 //
@@ -252,27 +252,29 @@ type follower struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond // broadcast when a build ends, well or not
-	saved   domain.Position
-	next    domain.Position // after the last event handled
-	pending []*endJob       // ends handed to the builders, in order, from the first not yet written
-	failed  bool            // a build must be retried: the subscription is ending
-	broken  bool            // a barrier failed: resume from saved, writing everything after it again
+	saved   domain.After
+	next    domain.After // the last event handled: the subscription resumes after it
+	pending []*endJob    // ends handed to the builders, in order, from the first not yet written
+	failed  bool         // a build must be retried: the subscription is ending
+	broken  bool         // a barrier failed: resume from saved, writing everything after it again
 	stop    context.CancelCauseFunc
 }
 
 type endJob struct {
-	id   string
-	pos  domain.Position
-	recs []domain.RecordedEvent // the conversation's events when recent kept them all
-	done bool
+	id string
+	// before is the last event handled before this conversation's end: a
+	// resumption after it handles the end again.
+	before domain.After
+	recs   []domain.RecordedEvent // the conversation's events when recent kept them all
+	done   bool
 }
 
-// stable returns the position before which every ended conversation's
-// file is written: the first end not yet built, or after the last event
+// stable returns the position up to which every ended conversation's file
+// is written: just before the first end not yet built, or the last event
 // handled. f.mu is held.
-func (f *follower) stable() domain.Position {
+func (f *follower) stable() domain.After {
 	if len(f.pending) > 0 {
-		return f.pending[0].pos
+		return f.pending[0].before
 	}
 	return f.next
 }
@@ -322,15 +324,16 @@ func (f *follower) handle(ctx context.Context, jobs chan<- *endJob, rec domain.R
 	f.recent.add(rec)
 	if !isEnd(rec) {
 		f.mu.Lock()
-		f.next = rec.Position + 1
+		f.next = domain.After(rec.Position)
 		f.mu.Unlock()
 		return nil
 	}
 	id, _ := domain.ConversationIDOf(rec.Stream)
-	j := &endJob{id: id, pos: rec.Position, recs: f.recent.take(rec.Stream)}
+	recs := f.recent.take(rec.Stream)
 	f.mu.Lock()
+	j := &endJob{id: id, before: f.next, recs: recs}
 	f.pending = append(f.pending, j)
-	f.next = rec.Position + 1
+	f.next = domain.After(rec.Position)
 	f.mu.Unlock()
 	select {
 	case jobs <- j:
@@ -451,7 +454,7 @@ func (p *Transcripts) Rebuild(ctx context.Context, progress func(done, found int
 	jobs := make(chan *endJob, builders())
 	results := make(chan result, builders())
 	var found atomic.Int64
-	var next domain.Position
+	var next domain.After
 	var scanErr error
 	var wg sync.WaitGroup
 	for range builders() {
@@ -517,30 +520,31 @@ func (p *Transcripts) Rebuild(ctx context.Context, progress func(done, found int
 
 // scanEnds reads the whole history once and hands each conversation's end
 // to end, in order, with the conversation's events when recentEvents kept
-// them all; it stops when end returns false. It returns the position after
-// the last event read.
-func (p *Transcripts) scanEnds(ctx context.Context, end func(*endJob) bool) (domain.Position, error) {
+// them all; it stops when end returns false. It returns the position of
+// the last event read: the next read starts after it.
+func (p *Transcripts) scanEnds(ctx context.Context, end func(*endJob) bool) (domain.After, error) {
 	recent := newRecentEvents(recentBytes)
-	var next domain.Position
+	var last domain.After
 	const page = 1000
 	for {
-		recs, err := p.store.ReadAll(ctx, next, page)
+		recs, err := p.store.ReadAll(ctx, last, page)
 		if err != nil {
-			return next, fmt.Errorf("read all events: %w", err)
+			return last, fmt.Errorf("read all events: %w", err)
 		}
 		for _, rec := range recs {
-			next = rec.Position + 1
+			before := last
+			last = domain.After(rec.Position)
 			id, ok := domain.ConversationIDOf(rec.Stream)
 			if !ok {
 				continue
 			}
 			recent.add(rec)
-			if isEnd(rec) && !end(&endJob{id: id, pos: rec.Position, recs: recent.take(rec.Stream)}) {
-				return next, context.Cause(ctx)
+			if isEnd(rec) && !end(&endJob{id: id, before: before, recs: recent.take(rec.Stream)}) {
+				return last, context.Cause(ctx)
 			}
 		}
 		if len(recs) < page {
-			return next, nil
+			return last, nil
 		}
 	}
 }

@@ -212,18 +212,18 @@ func (h *history) want(t *testing.T) map[string]string {
 }
 
 // ends returns the position of each conversation's end, and the position
-// after the last event.
-func (h *history) ends(t *testing.T) (map[string]domain.Position, domain.Position) {
+// of the last event.
+func (h *history) ends(t *testing.T) (map[string]domain.Position, domain.After) {
 	t.Helper()
 	out := map[string]domain.Position{}
-	var next domain.Position
+	var next domain.After
 	for {
 		recs, err := h.store.ReadAll(t.Context(), next, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, rec := range recs {
-			next = rec.Position + 1
+			next = domain.After(rec.Position)
 			if rec.Type == domain.EventActivityMessage && strings.Contains(string(rec.Data), domain.ActivityEndOfConversation) {
 				id, _ := domain.ConversationIDOf(rec.Stream)
 				out[id] = rec.Position
@@ -235,19 +235,19 @@ func (h *history) ends(t *testing.T) (map[string]domain.Position, domain.Positio
 	}
 }
 
-func readCheckpoint(t *testing.T, dir string) (domain.Position, bool) {
+func readCheckpoint(t *testing.T, dir string) (domain.After, bool) {
 	raw, err := os.ReadFile(filepath.Join(dir, "checkpoint.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, false
 	}
-	var cp struct{ Position domain.Position }
+	var cp struct{ After domain.After }
 	if err == nil {
 		err = json.Unmarshal(raw, &cp)
 	}
 	if err != nil {
 		t.Errorf("checkpoint: %v", err)
 	}
-	return cp.Position, true
+	return cp.After, true
 }
 
 // barriers records what each barrier made durable, checks at each one that
@@ -295,7 +295,7 @@ func (b *barriers) check() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for id, end := range b.ends() {
-		if end < cp && !b.made[projections.TranscriptPath(b.p, id)] {
+		if domain.After(end) <= cp && !b.made[projections.TranscriptPath(b.p, id)] {
 			b.wrong = append(b.wrong, fmt.Sprintf("checkpoint %d passes the end of %s (%d) before its file is durable", cp, id, end))
 		}
 	}
@@ -475,8 +475,8 @@ func (s *broken) ReadStream(ctx context.Context, stream string, from domain.Revi
 	return s.EventStore.ReadStream(ctx, stream, from, max)
 }
 
-func (s *broken) ReadAll(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
-	recs, err := s.EventStore.ReadAll(ctx, from, max)
+func (s *broken) ReadAll(ctx context.Context, after domain.After, max int) ([]domain.RecordedEvent, error) {
+	recs, err := s.EventStore.ReadAll(ctx, after, max)
 	for _, rec := range recs {
 		if rec.Stream == s.stream && rec.Revision == 3 {
 			return nil, domain.Errorf(domain.CodeSchema, "event 3 of %s breaks its schema", s.stream)

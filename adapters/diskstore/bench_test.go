@@ -134,7 +134,7 @@ func BenchmarkReadAll(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for b.Loop() {
-				evs, err := s.ReadAll(ctx, 1+rand.Uint64N(9_500), 500)
+				evs, err := s.ReadAll(ctx, domain.After(rand.Uint64N(9_500)), 500)
 				if err != nil || len(evs) != 500 {
 					b.Fatalf("ReadAll: %d events, %v", len(evs), err)
 				}

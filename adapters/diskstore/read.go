@@ -53,7 +53,7 @@ func (s *Store) readPositions(ctx context.Context, positions []domain.Position) 
 // ReadAll implements domain.EventStore. It returns fewer than limit events
 // only when it reached the end of the log, system events or not, so callers
 // can page through it.
-func (s *Store) ReadAll(ctx context.Context, from domain.Position, limit int) ([]domain.RecordedEvent, error) {
+func (s *Store) ReadAll(ctx context.Context, after domain.After, limit int) ([]domain.RecordedEvent, error) {
 	if err := validateMax(limit); err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Store) ReadAll(ctx context.Context, from domain.Position, limit int) ([
 		return nil, err
 	}
 	out := make([]domain.RecordedEvent, 0, min(limit, readChunk))
-	next := max(from, 1)
+	next := firstAfter(after)
 	last := s.idx.last()
 	for next <= last && len(out) < limit {
 		if err := ctx.Err(); err != nil {
@@ -80,6 +80,16 @@ func (s *Store) ReadAll(ctx context.Context, from domain.Position, limit int) ([
 		next += domain.Position(n)
 	}
 	return out, nil
+}
+
+// firstAfter is the first position a read or subscription after a starts
+// at. Positions here are contiguous from 1, so it is the next one; End, the
+// largest value, leaves nothing to read.
+func firstAfter(a domain.After) domain.Position {
+	if a == domain.End {
+		return domain.Position(a)
+	}
+	return domain.Position(a) + 1
 }
 
 func (s *Store) readable(ctx context.Context) error {

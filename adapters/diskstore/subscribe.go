@@ -52,10 +52,10 @@ func (s *Store) SubscribeToStream(ctx context.Context, stream string, from domai
 }
 
 // SubscribeToAll implements domain.EventStore.
-func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter domain.Filter,
+func (s *Store) SubscribeToAll(ctx context.Context, after domain.After, filter domain.Filter,
 	h domain.Handler, opts domain.SubscribeOptions) error {
-	next := max(from, 1)
-	if from == domain.End {
+	next := firstAfter(after)
+	if after == domain.End {
 		next = s.idx.last() + 1
 	}
 	caughtUp := false

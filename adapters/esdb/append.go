@@ -35,6 +35,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 		if code, ok := clientCode(err); ok && code == esdb.ErrorCodeWrongExpectedVersion {
 			return domain.AppendResult{}, s.wrongVersion(ctx, stream, expected, err)
 		}
+		if isAppendCutShort(err) && ctx.Err() == nil {
+			return domain.AppendResult{}, s.cutShort(ctx, stream, data, err)
+		}
 		return domain.AppendResult{}, mapError(ctx, "append to "+stream, err)
 	}
 	out := domain.AppendResult{NextRevision: res.NextExpectedVersion, Position: res.CommitPosition}

@@ -33,10 +33,21 @@ func isConnectionClosed(err error) bool {
 }
 
 // isInvalidPosition reports EventStoreDB's refusal to read $all from a
-// position inside a log record.
+// position inside a log record. A plain read gets status Unknown with
+// "Unexpected ReadAllResult: InvalidPosition" (24.10 to 25.0: the read
+// enumerator's default branch); a subscription gets InvalidArgument.
 func isInvalidPosition(err error) bool {
 	st, ok := status.FromError(err)
-	return ok && st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), "invalid position")
+	if !ok {
+		return false
+	}
+	switch st.Code() {
+	case codes.Unknown:
+		return strings.Contains(st.Message(), "ReadAllResult: InvalidPosition")
+	case codes.InvalidArgument:
+		return strings.Contains(st.Message(), "invalid position")
+	}
+	return false
 }
 
 // mapError turns what the client returned into the domain's errors: not
@@ -55,6 +66,10 @@ func mapError(ctx context.Context, op string, err error) error {
 			return fmt.Errorf("esdb: %s: %w: %w", op, domain.ErrUnavailable, ctxErr)
 		}
 		return fmt.Errorf("esdb: %s: %w", op, ctxErr)
+	}
+	if isInvalidPosition(err) {
+		return &domain.Error{Code: domain.CodeInvalid, Field: "after",
+			Message: "the position is not the position of an event", Err: err}
 	}
 	if code, ok := clientCode(err); ok {
 		switch code {

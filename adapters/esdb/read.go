@@ -78,52 +78,46 @@ func at(p domain.Position) esdb.Position { return esdb.Position{Commit: p, Prepa
 
 func position(re *esdb.ResolvedEvent) domain.Position { return fromResolved(re).Position }
 
-// ReadAll returns up to max non-system events with position >= from, in
+// ReadAll returns up to max non-system events with position > after, in
 // commit order. System events do not count towards max: pages are read
 // until max events are found or $all ends.
-func (s *Store) ReadAll(ctx context.Context, from domain.Position, max int) ([]domain.RecordedEvent, error) {
+//
+// EventStoreDB reads $all inclusively from a position and refuses one
+// inside a record, so each page is read from the position of the last event
+// already seen (after itself, at first), which is always an event's own,
+// and that event is dropped: the node is never sent any other position.
+func (s *Store) ReadAll(ctx context.Context, after domain.After, max int) ([]domain.RecordedEvent, error) {
 	if max < 0 {
 		return nil, domain.FieldError(domain.CodeInvalid, "max", "max is negative")
 	}
-	if max == 0 {
+	if max == 0 || after == domain.End {
 		return nil, nil
 	}
-	var start esdb.AllPosition = esdb.Start{}
-	if from > 0 {
-		start = at(from)
-	}
 	var out []domain.RecordedEvent
-	var after domain.Position // events at or before it were already seen
-	seen := false
+	last, seen := domain.Position(after), after > 0 // events at or before last are skipped
 	for len(out) < max {
-		want := uint64(max-len(out)) + 1 // +1: a page repeats the last event of the previous one
-		page, err := s.readAllPage(ctx, start, want)
-		if err != nil && !seen && from > 0 && isInvalidPosition(err) {
-			// from is one past an event (a "resume after" value), which is
-			// inside that event's record; read from the event and drop it.
-			start = at(from - 1)
-			page, err = s.readAllPage(ctx, start, want)
-			if isInvalidPosition(err) {
-				return nil, domain.FieldError(domain.CodeInvalid, "from", "position %d is not an event position", from)
-			}
+		var start esdb.AllPosition = esdb.Start{}
+		want := uint64(max - len(out))
+		if seen {
+			start, want = at(last), want+1 // the page starts with the event at last
 		}
+		page, err := s.readAllPage(ctx, start, want)
 		if err != nil {
 			return nil, mapError(ctx, "read $all", err)
 		}
 		for _, re := range page {
 			p := position(re)
-			if (seen && p <= after) || p < from {
+			if seen && p <= last {
 				continue
 			}
-			after, seen = p, true
+			last, seen = p, true
 			if !isSystem(re.Event) && len(out) < max {
 				out = append(out, fromResolved(re))
 			}
 		}
-		if uint64(len(page)) < want || !seen {
+		if uint64(len(page)) < want {
 			return out, nil
 		}
-		start = at(after)
 	}
 	return out, nil
 }

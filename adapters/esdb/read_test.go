@@ -10,26 +10,33 @@ import (
 
 	"github.com/parley-chat/parley/adapters/esdb"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/test/esdbserver"
 )
 
-// TestPositionsFromOutside covers the positions callers hand back: an
-// event's own position and one past it (the usual resume value) both work
-// for reads and subscriptions, although EventStoreDB itself refuses to read
-// from inside a record; anything else is an invalid request.
-func TestPositionsFromOutside(t *testing.T) {
+// TestReadAfterAnEvent is the regression test of reading and subscribing
+// after a position: from 0, after an event's own position, after the last
+// event, and after the position of an event in the middle of an append.
+// The adapter never sends the node a position that is not an event's own
+// (a real node answers a plain read from inside a record with status
+// Unknown), so the server refuses nothing; a caller's position that is not
+// an event's is an invalid request.
+func TestReadAfterAnEvent(t *testing.T) {
 	t.Parallel()
-	s := mustOpen(t, mustServer(t).URL())
-	stream := domain.StreamName("pos")
-	evs := events(4)
-	for i, e := range evs {
-		exp := domain.Exact(domain.Revision(i - 1))
-		if i == 0 {
-			exp = domain.NoStream()
-		}
-		mustAppend(t, s, stream, exp, []domain.EventData{e})
+	for _, v := range esdbserver.Versions {
+		t.Run(v, func(t *testing.T) { readAfterAnEvent(t, v) })
 	}
+}
+
+func readAfterAnEvent(t *testing.T, version string) {
+	srv := mustServer(t, esdbserver.WithServerVersion(version))
+	s := mustOpen(t, srv.URL())
+	stream := domain.StreamName("pos")
+	evs := events(5)
+	mustAppend(t, s, stream, domain.NoStream(), evs[:1])
+	mustAppend(t, s, stream, domain.Exact(0), evs[1:3]) // one append of two
+	mustAppend(t, s, stream, domain.Exact(2), evs[3:])
 	all, err := s.ReadAll(ctxFor(t), 0, 10)
-	if err != nil || len(all) != 4 {
+	if err != nil || len(all) != 5 {
 		t.Fatalf("ReadAll = %d events, %v", len(all), err)
 	}
 	ids := func(rs []domain.RecordedEvent) []string {
@@ -40,37 +47,54 @@ func TestPositionsFromOutside(t *testing.T) {
 		return out
 	}
 	cases := map[string]struct {
-		from domain.Position
-		want []string
+		after domain.After
+		want  []string
 	}{
-		"an event's position":  {all[1].Position, idsOf(evs[1:])},
-		"one past an event":    {all[1].Position + 1, idsOf(evs[2:])},
-		"one past the last":    {all[3].Position + 1, []string{}},
-		"the first event's":    {all[0].Position, idsOf(evs)},
-		"well past everything": {all[3].Position + 1<<20, []string{}},
+		"from the start":              {0, idsOf(evs)},
+		"after the first event":       {domain.After(all[0].Position), idsOf(evs[1:])},
+		"after the middle of a batch": {domain.After(all[1].Position), idsOf(evs[2:])},
+		"after the last event":        {domain.After(all[4].Position), []string{}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := s.ReadAll(ctxFor(t), c.from, 10)
-			if err != nil || !slices.Equal(ids(got), c.want) {
-				t.Errorf("ReadAll(%d) = %v, %v; want %v", c.from, ids(got), err, c.want)
+			for _, max := range []int{1, 2, 10} {
+				var got []string
+				after := c.after
+				for {
+					page, err := s.ReadAll(ctxFor(t), after, max)
+					if err != nil {
+						t.Fatalf("ReadAll(%d, %d): %v", after, max, err)
+					}
+					got = append(got, ids(page)...)
+					if len(page) < max {
+						break
+					}
+					after = domain.After(page[len(page)-1].Position)
+				}
+				if !slices.Equal(got, c.want) {
+					t.Errorf("ReadAll after %d in pages of %d = %v; want %v", c.after, max, got, c.want)
+				}
 			}
 			sub := record(t, func(ctx context.Context, h domain.Handler, o domain.SubscribeOptions) error {
-				return s.SubscribeToAll(ctx, c.from, domain.Filter{}, h, o)
+				return s.SubscribeToAll(ctx, c.after, domain.Filter{}, h, o)
 			})
 			sub.waitUntil(t, "catch-up", func(_ []string, caught []int) bool { return len(caught) == 1 })
 			if got, _, _ := sub.snapshot(); !slices.Equal(append([]string{}, got...), c.want) {
-				t.Errorf("SubscribeToAll(%d) delivered %v, want %v", c.from, got, c.want)
+				t.Errorf("SubscribeToAll(%d) delivered %v, want %v", c.after, got, c.want)
 			}
 		})
 	}
-	_, err = s.ReadAll(ctxFor(t), all[1].Position+2, 10)
-	if domain.ErrorCode(err) != domain.CodeInvalid {
-		t.Errorf("ReadAll from inside a record: err = %v, want code %s", err, domain.CodeInvalid)
+	if n := srv.RefusedPositions(); n != 0 {
+		t.Errorf("the server refused %d positions inside a record; the adapter must send only events' own", n)
 	}
-	err = s.SubscribeToAll(ctxFor(t), all[1].Position+2, domain.Filter{}, func(context.Context, domain.RecordedEvent) error { return nil }, domain.SubscribeOptions{})
+	inside := domain.After(all[1].Position + 1)
+	_, err = s.ReadAll(ctxFor(t), inside, 10)
 	if domain.ErrorCode(err) != domain.CodeInvalid {
-		t.Errorf("SubscribeToAll from inside a record: err = %v, want code %s", err, domain.CodeInvalid)
+		t.Errorf("ReadAll after a position inside a record: err = %v, want code %s", err, domain.CodeInvalid)
+	}
+	err = s.SubscribeToAll(ctxFor(t), inside, domain.Filter{}, func(context.Context, domain.RecordedEvent) error { return nil }, domain.SubscribeOptions{})
+	if domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Errorf("SubscribeToAll after a position inside a record: err = %v, want code %s", err, domain.CodeInvalid)
 	}
 }
 
@@ -124,5 +148,32 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 	if _, err := esdb.Open(ctx, "http://nope", nil); domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("Open with a bad connection string: %v, want %s", err, domain.CodeInvalid)
+	}
+}
+
+// TestCaughtUpAgainAfterFallingBehind: a node sends caught_up again when a
+// subscription that fell behind is back; the adapter calls OnCaughtUp each
+// time and still delivers every event once, in order.
+func TestCaughtUpAgainAfterFallingBehind(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t, mustServer(t, esdbserver.WithLiveBuffer(4)).URL())
+	stream := domain.StreamName("behind")
+	byStream := record(t, func(ctx context.Context, h domain.Handler, o domain.SubscribeOptions) error {
+		return s.SubscribeToStream(ctx, stream, 0, h, o)
+	})
+	byAll := record(t, func(ctx context.Context, h domain.Handler, o domain.SubscribeOptions) error {
+		return s.SubscribeToAll(ctx, 0, domain.Filter{}, h, o)
+	})
+	for _, r := range []*recorder{byStream, byAll} {
+		r.waitUntil(t, "caught up", func(_ []string, c []int) bool { return len(c) == 1 })
+	}
+	evs := events(10) // more than the live buffer at once
+	mustAppend(t, s, stream, domain.NoStream(), evs)
+	for name, r := range map[string]*recorder{"stream": byStream, "all": byAll} {
+		r.waitUntil(t, "caught up again", func(_ []string, c []int) bool { return len(c) == 2 })
+		ids, _, caught := r.snapshot()
+		if !slices.Equal(ids, idsOf(evs)) || !slices.Equal(caught, []int{0, 10}) {
+			t.Errorf("%s subscription delivered %v, caught up after %v; want %v, then caught up after 0 and 10", name, ids, caught, idsOf(evs))
+		}
 	}
 }

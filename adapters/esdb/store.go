@@ -3,9 +3,11 @@
 //
 // Positions are EventStoreDB commit positions: byte offsets in its
 // transaction log, strictly increasing but not contiguous. Reads and
-// subscriptions of all streams accept 0, a position the store returned, or
-// one more than such a position (the usual "resume after" value); anything
-// else is rejected by EventStoreDB as an invalid position.
+// subscriptions of all streams start after 0 or a position the store
+// returned, and the adapter only ever sends the node such positions: the
+// node refuses one inside a record (a plain read with status Unknown, a
+// subscription with InvalidArgument), which the adapter reports as
+// CodeInvalid.
 package esdb
 
 import (
@@ -38,6 +40,7 @@ type Store struct {
 type options struct {
 	backoffMin, backoffMax time.Duration
 	pingTimeout            time.Duration
+	maxAppendSize          int // the node's --max-append-size
 }
 
 // Option tunes a Store.
@@ -51,12 +54,18 @@ func WithBackoff(min, max time.Duration) Option {
 
 // Open returns a Store for connectionString, in any form the official
 // client accepts ("esdb://host:2113?tls=false", "esdb+discover://…", with
-// credentials and certificates). It checks that the store answers within
-// ctx and fails with an error wrapping domain.ErrUnavailable if not. A nil
-// logger discards the logs.
+// credentials and certificates), plus Parley's own maxAppendSize setting:
+// the node's --max-append-size in bytes (DefaultMaxAppendSize when absent),
+// which tells a refused over-size append from a dropped connection. It
+// checks that the store answers within ctx and fails with an error wrapping
+// domain.ErrUnavailable if not. A nil logger discards the logs.
 func Open(ctx context.Context, connectionString string, logger *slog.Logger, opts ...Option) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	connectionString, maxAppend, err := takeMaxAppendSize(connectionString)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := esdb.ParseConnectionString(connectionString)
 	if err != nil {
@@ -66,7 +75,11 @@ func Open(ctx context.Context, connectionString string, logger *slog.Logger, opt
 	s := &Store{
 		cfg: *cfg,
 		log: logger,
-		opt: options{backoffMin: 100 * time.Millisecond, backoffMax: 5 * time.Second, pingTimeout: 5 * time.Second},
+		opt: options{backoffMin: 100 * time.Millisecond, backoffMax: 5 * time.Second, pingTimeout: 5 * time.Second,
+			maxAppendSize: DefaultMaxAppendSize},
+	}
+	if maxAppend > 0 {
+		s.opt.maxAppendSize = maxAppend
 	}
 	for _, o := range opts {
 		o(&s.opt)

@@ -65,14 +65,20 @@ func (s *Store) SubscribeToStream(ctx context.Context, stream string, from domai
 	return s.subscribe(ctx, "subscribe to "+stream, open, deliver, opts)
 }
 
-// SubscribeToAll delivers every non-system event with position >= from
+// SubscribeToAll delivers every non-system event with position > after
 // whose stream starts with filter.StreamPrefix, then live ones, with the
 // resume guarantees of SubscribeToStream. The prefix is matched on the node
 // (a stream filter; the client's default filter type is the event type).
-func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
-	after, hasAfter, err := s.allStartRetrying(ctx, from)
-	if err != nil {
-		return err
+// EventStoreDB subscriptions start after a position, so after (an event's
+// own position) and, on a resubscription, the last event seen are passed
+// as they are.
+func (s *Store) SubscribeToAll(ctx context.Context, after domain.After, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
+	last, hasLast := domain.Position(after), after > 0 // events at or before last are skipped
+	if after == domain.End {
+		var err error
+		if last, hasLast, err = s.endOfAllRetrying(ctx); err != nil {
+			return err
+		}
 	}
 	f := &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Regex: "^[^$]"}
 	if filter.StreamPrefix != "" {
@@ -80,26 +86,22 @@ func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter
 	}
 	open := func() opener {
 		var start esdb.AllPosition = esdb.Start{}
-		if hasAfter {
-			start = at(after) // exclusive: EventStoreDB starts after it
+		if hasLast {
+			start = at(last) // exclusive: EventStoreDB starts after it
 		}
 		return func(ctx context.Context, c *esdb.Client) (*esdb.Subscription, error) {
 			return c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: start, Filter: f})
 		}
 	}
-	lowest := from
-	if from == domain.End {
-		lowest = 0 // allStart resolved End to the current last position
-	}
 	deliver := func(ctx context.Context, re *esdb.ResolvedEvent) error {
 		p := position(re)
-		if hasAfter && p <= after {
+		if hasLast && p <= last {
 			return nil // already handled before a resubscription
 		}
 		// Every event position is a valid place to resume from, even one
 		// not handed to h.
-		after, hasAfter = p, true
-		if p < lowest || isSystem(re.Event) || !strings.HasPrefix(re.Event.StreamID, filter.StreamPrefix) {
+		last, hasLast = p, true
+		if isSystem(re.Event) || !strings.HasPrefix(re.Event.StreamID, filter.StreamPrefix) {
 			return nil
 		}
 		return h(ctx, fromResolved(re))
@@ -107,18 +109,31 @@ func (s *Store) SubscribeToAll(ctx context.Context, from domain.Position, filter
 	return s.subscribe(ctx, "subscribe to $all", open, deliver, opts)
 }
 
-// allStartRetrying runs allStart until it works, waiting out outages as a
-// dropped subscription does.
-func (s *Store) allStartRetrying(ctx context.Context, from domain.Position) (domain.Position, bool, error) {
-	type start struct {
-		after domain.Position
-		ok    bool
+// endOfAllRetrying finds the position of the last event in $all, waiting
+// out outages as a dropped subscription does; ok is false for an empty
+// store.
+func (s *Store) endOfAllRetrying(ctx context.Context) (domain.Position, bool, error) {
+	type end struct {
+		last domain.Position
+		ok   bool
 	}
-	st, err := retrying(ctx, s, "find where to subscribe to $all", func(ctx context.Context) (start, error) {
-		after, ok, err := s.allStart(ctx, from)
-		return start{after, ok}, err
+	e, err := retrying(ctx, s, "find the end of $all", func(ctx context.Context) (end, error) {
+		evs, err := call(ctx, s, func(ctx context.Context, c *esdb.Client) ([]*esdb.ResolvedEvent, error) {
+			rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: esdb.End{}, Direction: esdb.Backwards}, 1)
+			if err != nil {
+				return nil, err
+			}
+			return drain(rs)
+		})
+		if err != nil {
+			return end{}, mapError(ctx, "find the end of $all", err)
+		}
+		if len(evs) == 0 {
+			return end{}, nil // an empty store: everything is new
+		}
+		return end{position(evs[0]), true}, nil
 	})
-	return st.after, st.ok, err
+	return e.last, e.ok, err
 }
 
 // retrying runs f until it works, waiting out outages as a dropped
@@ -138,56 +153,6 @@ func retrying[T any](ctx context.Context, s *Store, what string, f func(context.
 			return v, err
 		}
 	}
-}
-
-// allStart finds where to subscribe so that the first event delivered is
-// the first one at or after from. EventStoreDB subscribes after a position
-// and refuses positions inside a record, so from itself (an event's
-// position, or one past it) cannot always be used: the event before from,
-// or from-1, can.
-func (s *Store) allStart(ctx context.Context, from domain.Position) (after domain.Position, ok bool, err error) {
-	if from == 0 {
-		return 0, false, nil
-	}
-	if from == domain.End {
-		last, err := call(ctx, s, func(ctx context.Context, c *esdb.Client) ([]*esdb.ResolvedEvent, error) {
-			rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: esdb.End{}, Direction: esdb.Backwards}, 1)
-			if err != nil {
-				return nil, err
-			}
-			return drain(rs)
-		})
-		if err != nil {
-			return 0, false, mapError(ctx, "find the end of $all", err)
-		}
-		if len(last) == 0 {
-			return 0, false, nil // an empty store: everything is new
-		}
-		return position(last[0]), true, nil
-	}
-	prev, err := call(ctx, s, func(ctx context.Context, c *esdb.Client) ([]*esdb.ResolvedEvent, error) {
-		rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: at(from), Direction: esdb.Backwards}, 1)
-		if err != nil {
-			return nil, err
-		}
-		return drain(rs)
-	})
-	if err == nil {
-		if len(prev) == 0 {
-			return 0, false, nil // nothing before from: start at the beginning
-		}
-		return position(prev[0]), true, nil
-	}
-	if !isInvalidPosition(err) {
-		return 0, false, mapError(ctx, "subscribe to $all", err)
-	}
-	if _, err := s.readAllPage(ctx, at(from-1), 1); err != nil {
-		if isInvalidPosition(err) {
-			return 0, false, domain.FieldError(domain.CodeInvalid, "from", "position %d is not an event position", from)
-		}
-		return 0, false, mapError(ctx, "subscribe to $all", err)
-	}
-	return from - 1, true, nil
 }
 
 // opener opens a subscription at a start fixed when it was made: it may

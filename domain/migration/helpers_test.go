@@ -34,14 +34,21 @@ func openDisk(tb testing.TB, dir string) *diskstore.Store {
 }
 
 // openServer starts an in-process EventStoreDB test server and returns the
-// adapter on it.
+// adapter on it. Like a real node, the server refuses to read $all from
+// inside a record; the copy pages through $all after each page's last
+// event, so it must never be refused.
 func openServer(tb testing.TB) *esdb.Store {
 	tb.Helper()
 	srv, err := esdbserver.Start("127.0.0.1:0")
 	if err != nil {
 		tb.Fatalf("start test server: %v", err)
 	}
-	tb.Cleanup(func() { _ = srv.Close() })
+	tb.Cleanup(func() {
+		_ = srv.Close()
+		if n := srv.RefusedPositions(); n != 0 {
+			tb.Errorf("the node refused %d positions inside a record", n)
+		}
+	})
 	s, err := esdb.Open(ctxFor(tb), srv.URL(), nil)
 	if err != nil {
 		tb.Fatalf("open %s: %v", srv.URL(), err)
@@ -102,9 +109,9 @@ func fill(tb testing.TB, s domain.EventStore) {
 func readAll(tb testing.TB, s domain.EventStore) []domain.RecordedEvent {
 	tb.Helper()
 	var out []domain.RecordedEvent
-	var from domain.Position
+	var after domain.After
 	for {
-		page, err := s.ReadAll(ctxFor(tb), from, 100)
+		page, err := s.ReadAll(ctxFor(tb), after, 100)
 		if err != nil {
 			tb.Fatalf("read all: %v", err)
 		}
@@ -112,7 +119,7 @@ func readAll(tb testing.TB, s domain.EventStore) []domain.RecordedEvent {
 		if len(page) < 100 {
 			return out
 		}
-		from = page[len(page)-1].Position + 1
+		after = domain.After(page[len(page)-1].Position)
 	}
 }
 

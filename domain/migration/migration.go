@@ -111,11 +111,11 @@ func (c *Copier) count(ctx context.Context) (int, error) {
 
 // pages reads the source's $all in order, one page at a time.
 func (c *Copier) pages(ctx context.Context, each func([]domain.RecordedEvent) error) error {
-	var from domain.Position
+	var after domain.After
 	for {
-		page, err := c.from.ReadAll(ctx, from, c.opts.PageSize)
+		page, err := c.from.ReadAll(ctx, after, c.opts.PageSize)
 		if err != nil {
-			return fmt.Errorf("read the source from position %d: %w", from, err)
+			return fmt.Errorf("read the source after position %d: %w", after, err)
 		}
 		if err := each(page); err != nil {
 			return err
@@ -123,7 +123,7 @@ func (c *Copier) pages(ctx context.Context, each func([]domain.RecordedEvent) er
 		if len(page) < c.opts.PageSize {
 			return nil
 		}
-		from = page[len(page)-1].Position + 1
+		after = domain.After(page[len(page)-1].Position)
 	}
 }
 

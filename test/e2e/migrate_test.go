@@ -103,6 +103,15 @@ func TestMigrateRoundTrip(t *testing.T) {
 		}
 	}
 
+	// The transcripts of the copy can be rebuilt from EventStoreDB, which
+	// reads its $all after each page's last event (ADR 18): one of the
+	// three conversations ended.
+	rebuilt := t.TempDir()
+	raw, err := exec.Command(binary, "transcripts", "rebuild", "--store", db.url, "--data-dir", rebuilt).CombinedOutput()
+	if err != nil || !strings.Contains(string(raw), "rebuilt 1 transcripts") {
+		t.Fatalf("transcripts rebuild on EventStoreDB: %v\n%s", err, raw)
+	}
+
 	// Nodes on the original and on the EventStoreDB copy serve the same
 	// histories (the server's shutdown added participantLeft events, hence
 	// a restart rather than what it served before).

@@ -23,10 +23,15 @@ func (svc *streamsService) Append(srv api.Streams_AppendServer) error {
 	if err != nil {
 		return recvError(err)
 	}
-	// Read the whole request before deciding anything: returning while the
-	// client still sends makes it lose our status and trailers.
+	// Read the whole request before deciding anything else: returning while
+	// the client still sends makes it lose our status and trailers. The one
+	// exception is the node's own: it counts each event towards the append
+	// limit as it arrives and refuses the append at once when it is over,
+	// so a client with more to send sees only its stream closed (the Go
+	// client reports "could not send append request", EOF).
 	var msgs []*api.AppendReq_ProposedMessage
 	malformed := false
+	size := 0
 	for {
 		m, err := srv.Recv()
 		if errors.Is(err, io.EOF) {
@@ -35,10 +40,18 @@ func (svc *streamsService) Append(srv api.Streams_AppendServer) error {
 		if err != nil {
 			return recvError(err)
 		}
-		if pm := m.GetProposedMessage(); pm != nil {
-			msgs = append(msgs, pm)
-		} else {
+		pm := m.GetProposedMessage()
+		if pm == nil {
 			malformed = true
+			continue
+		}
+		msgs = append(msgs, pm)
+		size += AppendSize(svc.server.cfg.version, pm.GetMetadata()[keyType], pm.GetCustomMetadata(), pm.GetData())
+		if size > svc.server.cfg.maxAppendSize {
+			srv.SetTrailer(metadata.Pairs(
+				"exception", "maximum-append-size-exceeded",
+				"maximum-append-size", strconv.Itoa(svc.server.cfg.maxAppendSize)))
+			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", svc.server.cfg.maxAppendSize)
 		}
 	}
 	opts := first.GetOptions()
@@ -85,7 +98,6 @@ func expectationFromProto(opts *api.AppendReq_Options) (expectation, bool) {
 // including its status codes and trailers.
 func (svc *streamsService) proposals(srv api.Streams_AppendServer, msgs []*api.AppendReq_ProposedMessage) ([]proposal, error) {
 	events := make([]proposal, 0, len(msgs))
-	size := 0
 	for _, m := range msgs {
 		typ, hasType := m.GetMetadata()[keyType]
 		contentType, hasContentType := m.GetMetadata()[keyContentType]
@@ -98,16 +110,6 @@ func (svc *streamsService) proposals(srv api.Streams_AppendServer, msgs []*api.A
 				"exception", "missing-required-metadata-property",
 				"required-metadata-properties", keyType+","+keyContentType))
 			return nil, status.Errorf(codes.InvalidArgument, "Required Metadata Property '%s' is missing", missing)
-		}
-		// The real node means to count data, metadata and type, but an
-		// operator-precedence slip in its Event.SizeOnDisk makes it count the
-		// data alone; clients see that behaviour, so it is the one kept here.
-		size += len(m.GetData())
-		if size > svc.server.cfg.maxAppendSize {
-			srv.SetTrailer(metadata.Pairs(
-				"exception", "maximum-append-size-exceeded",
-				"maximum-append-size", strconv.Itoa(svc.server.cfg.maxAppendSize)))
-			return nil, status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", svc.server.cfg.maxAppendSize)
 		}
 		id, ok := idFromProto(m.GetId())
 		// The real node throws on a nil id or an empty type, which surfaces

@@ -74,7 +74,7 @@ func (d *db) append(stream string, exp expectation, events []proposal) appendOut
 func (d *db) checkRecentIDs(stream string, stored []*record, cur int64, events []proposal) appendOutcome {
 	var last *record
 	for i, p := range events {
-		entry, found := d.ids[p.id]
+		entry, found := d.ids.get(p.id)
 		if !found || entry.stream != stream {
 			if i == 0 {
 				return d.write(stream, cur, events)

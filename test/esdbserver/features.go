@@ -11,10 +11,10 @@ import (
 // GetSupportedMethods lists, in the real node's lower-case form, only what
 // this server implements; listing batchappend would switch on a client
 // feature flag for a method that is not there.
-func (featuresService) GetSupportedMethods(context.Context, *shared.Empty) (*serverfeatures.SupportedMethods, error) {
+func (f featuresService) GetSupportedMethods(context.Context, *shared.Empty) (*serverfeatures.SupportedMethods, error) {
 	const streamsService = "event_store.client.streams.streams"
 	return &serverfeatures.SupportedMethods{
-		EventStoreServerVersion: ServerVersion,
+		EventStoreServerVersion: f.version,
 		Methods: []*serverfeatures.SupportedMethod{
 			{MethodName: "read", ServiceName: streamsService},
 			{MethodName: "append", ServiceName: streamsService},

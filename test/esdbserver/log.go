@@ -36,6 +36,7 @@ type proposal struct {
 type idEntry struct {
 	stream   string
 	revision uint64
+	seq      uint64 // when it was cached
 }
 
 // firstPosition is where the first event lands. A real log starts with epoch
@@ -48,7 +49,7 @@ type db struct {
 	mu      sync.Mutex
 	log     []*record            // every event in $all order
 	streams map[string][]*record // an entry exists once a stream was written, even with zero events
-	ids     map[eventID]idEntry
+	ids     *idCache
 	bounds  []uint64 // start of every record in the log, ascending
 	end     uint64   // where the next record starts
 	changed chan struct{}
@@ -58,7 +59,7 @@ type db struct {
 func newDB() *db {
 	return &db{
 		streams: make(map[string][]*record),
-		ids:     make(map[eventID]idEntry),
+		ids:     newIDCache(DefaultIDCacheBytes),
 		bounds:  []uint64{0},
 		end:     firstPosition,
 		changed: make(chan struct{}),
@@ -123,7 +124,7 @@ func (d *db) write(stream string, cur int64, events []proposal) appendOutcome {
 		d.end += recordSize(stream, p.typ, p.metadata, p.data)
 		d.log = append(d.log, r)
 		stored = append(stored, r)
-		d.ids[p.id] = idEntry{stream: stream, revision: r.revision}
+		d.ids.put(p.id, idEntry{stream: stream, revision: r.revision})
 		last = r
 	}
 	d.streams[stream] = stored
@@ -141,25 +142,28 @@ func (d *db) readStream(stream string, from uint64, fromEnd, backwards bool, cou
 	if len(evs) == 0 {
 		return nil, false
 	}
-	n := uint64(len(evs))
+	if cutoff, ok := d.maxAgeCutoff(stream); ok {
+		// Expired events are not read, but the stream still exists.
+		if evs = unexpired(evs, cutoff); len(evs) == 0 {
+			return nil, true
+		}
+	}
+	first, last := evs[0].revision, evs[len(evs)-1].revision
 	if backwards {
-		start := n - 1
-		if !fromEnd && from < n {
+		start := last // from End, or from past the end
+		if !fromEnd && from < last {
 			start = from
 		}
-		if !fromEnd && from >= n {
-			start = n - 1 // reading backwards from past the end starts at the last event
-		}
-		for i := int64(start); i >= 0 && uint64(len(out)) < count; i-- {
-			out = append(out, evs[i])
+		for r := int64(start); r >= int64(first) && uint64(len(out)) < count; r-- {
+			out = append(out, evs[uint64(r)-first])
 		}
 		return out, true
 	}
 	if fromEnd {
 		return nil, true
 	}
-	for i := from; i < n && uint64(len(out)) < count; i++ {
-		out = append(out, evs[i])
+	for r := max(from, first); r <= last && uint64(len(out)) < count; r++ {
+		out = append(out, evs[r-first])
 	}
 	return out, true
 }

@@ -6,9 +6,17 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// errInvalidPosition is the real node's answer to a $all read that starts
-// inside a record.
-var errInvalidPosition = status.Error(codes.InvalidArgument, "Trying to read from an invalid position.")
+// errReadInvalidPosition is the real node's answer to a plain $all read
+// (either direction) that starts inside a record: its read enumerator has no
+// case for the storage layer's InvalidPosition result and ends in the default
+// branch, which RpcExceptions.UnknownError turns into status Unknown. The
+// message is the node's own, so an adapter can tell it from other failures.
+var errReadInvalidPosition = status.Error(codes.Unknown, "Unexpected ReadAllResult: InvalidPosition")
+
+// errSubscribeInvalidPosition is the answer to a $all subscription from
+// inside a record: the subscription enumerators do handle InvalidPosition,
+// as InvalidArgument.
+var errSubscribeInvalidPosition = status.Error(codes.InvalidArgument, "Trying to read from an invalid position.")
 
 // Read serves plain reads (count) and subscriptions, to a stream or to $all.
 func (svc *streamsService) Read(req *api.ReadReq, srv api.Streams_ReadServer) error {
@@ -84,7 +92,8 @@ func (svc *streamsService) readAll(o *api.ReadReq_Options, f *filter, backwards,
 	switch v := o.GetAll().GetAllOption().(type) {
 	case *api.ReadReq_Options_AllOptions_Position:
 		if v.Position.GetCommitPosition() < v.Position.GetPreparePosition() {
-			return errInvalidPosition
+			svc.server.refused.Add(1)
+			return errReadInvalidPosition
 		}
 		from = v.Position.GetCommitPosition()
 	case *api.ReadReq_Options_AllOptions_End:
@@ -92,7 +101,8 @@ func (svc *streamsService) readAll(o *api.ReadReq_Options, f *filter, backwards,
 	}
 	events, ok := svc.server.db.readAll(from, fromEnd, backwards, o.GetCount(), f.match)
 	if !ok {
-		return errInvalidPosition
+		svc.server.refused.Add(1)
+		return errReadInvalidPosition
 	}
 	return sendAll(srv, events, structured)
 }

@@ -86,14 +86,29 @@ func TestReadAllPositions(t *testing.T) {
 		t.Fatalf("forwards from End returned %d events", len(got))
 	}
 
-	// One past a real position is inside a record: the node refuses it.
-	rs, err := c.ReadAll(testCtx(t), esdb.ReadAllOptions{From: esdb.Position{Commit: second.Commit + 1, Prepare: second.Commit + 1}}, 10)
-	if err != nil {
-		t.Fatalf("ReadAll: %v", err)
+	// One past a real position is inside a record: a plain read, either
+	// way, ends in the node's default branch (Unknown), a subscription gets
+	// InvalidArgument.
+	inside := esdb.Position{Commit: second.Commit + 1, Prepare: second.Commit + 1}
+	for _, dir := range []esdb.Direction{esdb.Forwards, esdb.Backwards} {
+		rs, err := c.ReadAll(testCtx(t), esdb.ReadAllOptions{From: inside, Direction: dir}, 10)
+		if err != nil {
+			t.Fatalf("ReadAll: %v", err)
+		}
+		_, err = drain(rs)
+		st, _ := status.FromError(errors.Unwrap(err))
+		if st.Code() != codes.Unknown || st.Message() != "Unexpected ReadAllResult: InvalidPosition" {
+			t.Fatalf("read %v from inside a record: err = %v, want Unknown \"Unexpected ReadAllResult: InvalidPosition\"", dir, err)
+		}
 	}
-	_, err = drain(rs)
-	if status.Code(errors.Unwrap(err)) != codes.InvalidArgument {
-		t.Fatalf("read from inside a record: err = %v, want InvalidArgument", err)
+	// The node confirms first and fails once catch-up reads.
+	sub, err := c.SubscribeToAll(testCtx(t), esdb.SubscribeToAllOptions{From: inside})
+	if err != nil {
+		t.Fatalf("SubscribeToAll: %v", err)
+	}
+	defer sub.Close()
+	if e := sub.Recv(); e.SubscriptionDropped == nil || status.Code(e.SubscriptionDropped.Error) != codes.InvalidArgument {
+		t.Fatalf("subscription from inside a record: got %+v, want a drop with InvalidArgument", e)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
@@ -20,6 +21,8 @@ import (
 type Server struct {
 	db  *db
 	cfg config
+
+	refused atomic.Int64 // reads and subscriptions refused for a position inside a record
 
 	mu     sync.Mutex
 	addr   string // host:port, kept across Kill and Revive
@@ -38,8 +41,11 @@ type generation struct {
 func newGeneration() *generation { return &generation{done: make(chan struct{})} }
 
 type config struct {
+	version       string
 	systemEvents  bool
 	maxAppendSize int
+	liveBuffer    int // live events a subscription holds before it falls behind
+	idCacheBytes  int // budget of the cache of recent event ids
 	now           func() time.Time
 }
 
@@ -55,15 +61,30 @@ func WithSystemEvents() Option { return func(c *config) { c.systemEvents = true 
 // WithMaxAppendSize changes the append size limit (DefaultMaxAppendSize).
 func WithMaxAppendSize(n int) Option { return func(c *config) { c.maxAppendSize = n } }
 
+// DefaultLiveBuffer is how many live events a subscription on the real node
+// holds for a client that reads slower than events arrive (the bounded
+// channel of its subscription enumerators); beyond it, the subscription
+// falls behind, reads from the log instead, and sends caught_up again when
+// it is back.
+const DefaultLiveBuffer = 32
+
+// WithLiveBuffer changes DefaultLiveBuffer, the number of events that may
+// arrive at once before a live subscription falls behind.
+func WithLiveBuffer(n int) Option { return func(c *config) { c.liveBuffer = n } }
+
 // WithClock sets the clock that stamps events' "created" time.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port) and serves until
 // Close. The server is ready when Start returns.
 func Start(addr string, opts ...Option) (*Server, error) {
-	cfg := config{maxAppendSize: DefaultMaxAppendSize, now: time.Now}
+	cfg := config{version: Version24_10_0, maxAppendSize: DefaultMaxAppendSize, now: time.Now,
+		liveBuffer: DefaultLiveBuffer, idCacheBytes: DefaultIDCacheBytes}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := checkVersion(cfg.version); err != nil {
+		return nil, err
 	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -71,6 +92,7 @@ func Start(addr string, opts ...Option) (*Server, error) {
 	}
 	s := &Server{db: newDB(), cfg: cfg, addr: lis.Addr().String(), gen: newGeneration()}
 	s.db.now = cfg.now
+	s.db.ids = newIDCache(cfg.idCacheBytes)
 	if cfg.systemEvents {
 		s.seed()
 	}
@@ -88,7 +110,7 @@ func (s *Server) serve(lis net.Listener) {
 		grpc.MaxRecvMsgSize(maxRecordSize),
 	)
 	api.RegisterStreamsServer(gs, &streamsService{server: s})
-	serverfeatures.RegisterServerFeaturesServer(gs, featuresService{})
+	serverfeatures.RegisterServerFeaturesServer(gs, featuresService{version: s.cfg.reportedVersion()})
 	s.gs = gs
 	go func() { _ = gs.Serve(lis) }()
 }
@@ -107,6 +129,11 @@ func (s *Server) URL() string {
 	}
 	return "esdb://" + s.addr + "?tls=false"
 }
+
+// RefusedPositions counts the reads and subscriptions of $all refused so
+// far because they started inside a record. A client that only ever sends
+// positions of events keeps it at zero.
+func (s *Server) RefusedPositions() int64 { return s.refused.Load() }
 
 // DropSubscriptions ends every open subscription with status Unavailable,
 // as a node restart or a leader change would; appends and reads go on.
@@ -208,14 +235,16 @@ type streamsService struct {
 	server *Server
 }
 
-// featuresService reports a 24.10 node, so the client's discovery succeeds
-// with a version it can parse.
+// featuresService reports the node's version, so the client's discovery
+// succeeds with a version it can parse.
 type featuresService struct {
 	serverfeatures.UnimplementedServerFeaturesServer
+	version string
 }
 
 // maxRecordSize is the real node's largest log record (16 MiB).
 const maxRecordSize = 16 << 20
 
-// ServerVersion is what the server reports through ServerFeatures.
-const ServerVersion = "24.10.0"
+// ServerVersion is what the server reports through ServerFeatures unless
+// WithServerVersion says otherwise.
+const ServerVersion = Version24_10_0

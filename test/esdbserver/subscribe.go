@@ -99,6 +99,9 @@ func (svc *streamsService) subscribeStream(so *api.ReadReq_Options_StreamOptions
 		if err := svc.wait(srv, gen, changed); err != nil {
 			return err
 		}
+		if streamLen, _ := svc.server.db.lengths(name); streamLen > next && streamLen-next > uint64(svc.server.cfg.liveBuffer) {
+			caughtUp = false // fell behind, as for $all
+		}
 	}
 }
 
@@ -135,7 +138,8 @@ func (svc *streamsService) subscribeAll(ao *api.ReadReq_Options_AllOptions, f *f
 	}
 	if !valid {
 		// The real node confirms first and fails once catch-up reads.
-		return errInvalidPosition
+		svc.server.refused.Add(1)
+		return errSubscribeInvalidPosition
 	}
 	_, logLen := svc.server.db.lengths("")
 	// With nothing to catch up, the real node goes live at once and skips
@@ -155,12 +159,15 @@ func (svc *streamsService) subscribeAll(ao *api.ReadReq_Options_AllOptions, f *f
 		}
 		if !caughtUp {
 			if catchUpCheckpoint {
-				pos := sub.checkpoint
+				pos, send := sub.checkpoint, true
 				if !sub.hasCheck {
-					pos = math.MaxUint64 // what 24.10 sends when nothing was sent from Start
+					// What 24.10 sends when nothing was sent from Start; 25.0 sends nothing.
+					pos, send = math.MaxUint64, svc.server.cfg.sendsMaxCheckpoint()
 				}
-				if err := sub.sendCheckpoint(srv, pos); err != nil {
-					return err
+				if send {
+					if err := sub.sendCheckpoint(srv, pos); err != nil {
+						return err
+					}
 				}
 			}
 			if err := srv.Send(caughtUpResp()); err != nil {
@@ -170,6 +177,11 @@ func (svc *streamsService) subscribeAll(ao *api.ReadReq_Options_AllOptions, f *f
 		}
 		if err := svc.wait(srv, gen, changed); err != nil {
 			return err
+		}
+		if _, logLen := svc.server.db.lengths(""); logLen-next > svc.server.cfg.liveBuffer {
+			// More arrived than the node's live buffer holds: it falls
+			// behind, catches up from its log and says caught_up again.
+			caughtUp, catchUpCheckpoint = false, f != nil
 		}
 	}
 }

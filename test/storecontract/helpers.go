@@ -92,11 +92,11 @@ func mustReadStream(t *testing.T, s domain.EventStore, stream string, from domai
 	return evs
 }
 
-func mustReadAll(t *testing.T, s domain.EventStore, from domain.Position, max int) []domain.RecordedEvent {
+func mustReadAll(t *testing.T, s domain.EventStore, after domain.After, max int) []domain.RecordedEvent {
 	t.Helper()
-	evs, err := s.ReadAll(testContext(t), from, max)
+	evs, err := s.ReadAll(testContext(t), after, max)
 	if err != nil {
-		t.Fatalf("ReadAll(%d, %d): %v", from, max, err)
+		t.Fatalf("ReadAll(%d, %d): %v", after, max, err)
 	}
 	return evs
 }

@@ -13,7 +13,8 @@ var readCases = []testCase{
 	{"stream from a revision, at most max", testReadStreamRange},
 	{"stream past its end is empty", testReadStreamPastEnd},
 	{"all in global order", testReadAllOrder},
-	{"all from a position, at most max", testReadAllRange},
+	{"all after a position, at most max", testReadAllRange},
+	{"all in pages, each after the last event of the one before", testReadAllPages},
 	{"all skips system streams and types", testReadAllSkipsSystem},
 }
 
@@ -92,16 +93,39 @@ func testReadAllRange(t *testing.T, e env) {
 	order := appendInterleaved(t, s, 3)
 	all := mustReadAll(t, s, 0, 1000)
 
-	from := all[4].Position
-	got := mustReadAll(t, s, from, 3)
+	after := domain.After(all[3].Position)
+	got := mustReadAll(t, s, after, 3)
 	if !slices.Equal(recordedIDs(got), order[4:7]) {
-		t.Errorf("ReadAll(from %d, max 3) ids = %v, want %v (from is inclusive)", from, recordedIDs(got), order[4:7])
+		t.Errorf("ReadAll(after %d, max 3) ids = %v, want %v (after is exclusive)", after, recordedIDs(got), order[4:7])
 	}
-	if got := mustReadAll(t, s, all[len(all)-1].Position+1, 10); len(got) != 0 {
-		t.Errorf("ReadAll past the last position returned %d events, want none", len(got))
+	if got := mustReadAll(t, s, domain.After(all[len(all)-1].Position), 10); len(got) != 0 {
+		t.Errorf("ReadAll after the last event returned %d events, want none", len(got))
 	}
 	if got := mustReadAll(t, s, 0, 1); len(got) != 1 || got[0].ID != order[0] {
 		t.Errorf("ReadAll(0, 1) = %v, want [%s]", recordedIDs(got), order[0])
+	}
+}
+
+// testReadAllPages pages through $all as a copy or a rebuild does: each
+// page after the last event of the one before. On EventStoreDB every page
+// but the first starts at a position a plain read must accept.
+func testReadAllPages(t *testing.T, e env) {
+	s := e.open(t)
+	order := appendInterleaved(t, s, 3)
+	for _, size := range []int{1, 2, 5} {
+		var got []string
+		var after domain.After
+		for {
+			page := mustReadAll(t, s, after, size)
+			got = append(got, recordedIDs(page)...)
+			if len(page) < size {
+				break
+			}
+			after = domain.After(page[len(page)-1].Position)
+		}
+		if !slices.Equal(got, order) {
+			t.Errorf("pages of %d: ids = %v, want %v", size, got, order)
+		}
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 var allSubscriptionCases = []testCase{
 	{"catches up, then goes live, filtered by prefix", testAllCatchUpThenLive},
-	{"from is inclusive", testAllFromInclusive},
+	{"after is exclusive", testAllAfterExclusive},
 	{"appends while catching up arrive once, in order", testAllAppendsDuringCatchUp},
 	{"skips system streams and types", testAllSkipsSystem},
 	{"from End delivers only later events", testAllFromEnd},
@@ -60,16 +60,27 @@ func testAllCatchUpThenLive(t *testing.T, e env) {
 	}
 }
 
-func testAllFromInclusive(t *testing.T, e env) {
+func testAllAfterExclusive(t *testing.T, e env) {
 	s := e.open(t)
 	evs := newEvents(5)
-	for _, ev := range evs {
-		mustAppend(t, s, streamName("conversation-from"), domain.NoStream(), []domain.EventData{ev})
+	stream := streamName("conversation-from")
+	for i, ev := range evs {
+		exp := domain.Exact(domain.Revision(i - 1))
+		if i == 0 {
+			exp = domain.NoStream()
+		}
+		mustAppend(t, s, stream, exp, []domain.EventData{ev})
 	}
 	all := mustReadAll(t, s, 0, 100)
-	sub := subscribeAll(t, s, all[2].Position, domain.Filter{}, nil)
+	sub := subscribeAll(t, s, domain.After(all[1].Position), domain.Filter{}, nil)
 	sub.expect(t, ids(evs[2:]))
 	sub.caughtUp(t)
+	// Resuming after the last event goes straight to live events.
+	last := subscribeAll(t, s, domain.After(all[4].Position), domain.Filter{}, nil)
+	last.caughtUp(t)
+	more := newEvents(1)
+	mustAppend(t, s, stream, domain.Exact(4), more)
+	last.expect(t, ids(more))
 }
 
 func testAllAppendsDuringCatchUp(t *testing.T, e env) {

@@ -35,9 +35,9 @@ func subscribeStream(t *testing.T, s domain.EventStore, stream string, from doma
 	})
 }
 
-func subscribeAll(t *testing.T, s domain.EventStore, from domain.Position, f domain.Filter, h hook) *subscription {
+func subscribeAll(t *testing.T, s domain.EventStore, after domain.After, f domain.Filter, h hook) *subscription {
 	return startSubscription(t, h, func(ctx context.Context, hd domain.Handler, o domain.SubscribeOptions) error {
-		return s.SubscribeToAll(ctx, from, f, hd, o)
+		return s.SubscribeToAll(ctx, after, f, hd, o)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/parley-chat/parley/test/esdbserver"
@@ -18,10 +19,11 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:2113", "address to listen on (port 0 picks a free one)")
 	system := flag.Bool("system-events", false, "seed system events, as a real node's $all holds")
-	maxAppend := flag.Int("max-append-size", esdbserver.DefaultMaxAppendSize, "largest total data of one append, in bytes")
+	maxAppend := flag.Int("max-append-size", esdbserver.DefaultMaxAppendSize, "largest append, in bytes, counted as --server-version does")
+	version := flag.String("server-version", esdbserver.ServerVersion, "node version to answer as: "+strings.Join(esdbserver.Versions, ", "))
 	flag.Parse()
 
-	opts := []esdbserver.Option{esdbserver.WithMaxAppendSize(*maxAppend)}
+	opts := []esdbserver.Option{esdbserver.WithMaxAppendSize(*maxAppend), esdbserver.WithServerVersion(*version)}
 	if *system {
 		opts = append(opts, esdbserver.WithSystemEvents())
 	}
