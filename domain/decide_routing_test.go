@@ -44,7 +44,7 @@ func TestParticipantActivities(t *testing.T) {
 		},
 		"the customer cannot be removed": {
 			given: []domain.Event{started(), joined(agent), joined(customer)},
-			when:  domain.PostMessage{Message: activityFrom(agent, domain.ActivityParticipantRemoved, `{"id":"` + customerID + `"}`)},
+			when:  domain.PostMessage{Message: activityFrom(agent, domain.ActivityParticipantRemoved, `{"id":"`+customerID+`"}`)},
 			code:  domain.CodeForbidden,
 		},
 		"removing a stranger is refused": {

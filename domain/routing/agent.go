@@ -23,6 +23,9 @@ type Agent struct {
 	// Claims are the conversations holding a unit of capacity, with when
 	// each was claimed.
 	Claims map[string]time.Time
+	// Lapsed is set when the agent became not ready because its presence
+	// lease lapsed: its conversations are queued again.
+	Lapsed bool
 	// IdleSince is when the agent last had a unit freed or became ready:
 	// the "longest idle" of the assignment policy.
 	IdleSince time.Time
@@ -42,6 +45,7 @@ func (a *Agent) Apply(rev int64, e Event) {
 			a.IdleSince = e.Timestamp
 		}
 		a.State, a.Queues, a.Capacity, a.LeaseUntil = e.State, e.Queues, e.Capacity, e.LeaseUntil
+		a.Lapsed = e.State == StateNotReady && e.Reason == ReasonPresence
 	case AgentLeaseRenewed:
 		a.LeaseUntil = e.LeaseUntil
 	case AgentClaimed:
