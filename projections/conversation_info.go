@@ -122,6 +122,8 @@ func (in *Info) applyActivity(m domain.Message) {
 	case domain.ActivityEndOfConversation:
 		in.Conversation.Status = StatusEnded
 		in.Conversation.EndedAt = m.Timestamp
+	default:
+		in.applyRouting(m)
 	}
 }
 

@@ -55,8 +55,11 @@ func (r *Routing) Consume(e *FeedEvent) error {
 		r.mu.Lock()
 		r.board.ApplyConversation(id, int64(e.Revision), ev, e.Recorded)
 		r.mu.Unlock()
-		if m, ok := ev.(domain.Message); ok && m.ActivityType == domain.ActivityEndOfConversation && r.OnChange != nil {
-			r.OnChange(e.RecordedEvent)
+		if m, ok := ev.(domain.Message); ok && r.OnChange != nil {
+			switch m.ActivityType {
+			case domain.ActivityEndOfConversation, domain.ActivityParticipantAdded, domain.ActivityParticipantRemoved:
+				r.OnChange(e.RecordedEvent)
+			}
 		}
 		return nil
 	case strings.HasPrefix(e.Stream, routing.TicketStreamPrefix), strings.HasPrefix(e.Stream, routing.AgentStreamPrefix):

@@ -40,6 +40,9 @@ type Config struct {
 	// Directory finds customers' active conversations on channels, for
 	// third-party sends.
 	Directory domain.ChannelDirectory
+	// Routing, when set, queues new conversations and serves the staff's
+	// view of conversations, queues and agents.
+	Routing *RoutingConfig
 }
 
 // Server holds the REST routes.
@@ -116,6 +119,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
+	s.routeRouting(api)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if websocket != nil {

@@ -125,6 +125,8 @@ type Hub struct {
 	// closing turns away connections that complete their upgrade after.
 	clients map[*client]struct{}
 	closing bool
+	// rt is the routing edge; nil when routing is off.
+	rt *routingEdge
 }
 
 // New returns a Hub. store is used to fill gaps in live delivery and to read
@@ -244,7 +246,9 @@ func (h *Hub) connect(s *melody.Session) {
 	h.mu.Unlock()
 	if closing {
 		c.close(goingAway)
+		return
 	}
+	h.routingConnect(c)
 }
 
 func (h *Hub) disconnect(s *melody.Session) {
@@ -257,6 +261,7 @@ func (h *Hub) disconnect(s *melody.Session) {
 	delete(h.clients, c)
 	h.mu.Unlock()
 	h.dropConnector(c)
+	h.routingDisconnect(c)
 	for _, m := range c.leaveAll() {
 		h.leaveRoom(m)
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)

@@ -59,7 +59,8 @@ type ServeConfig struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 
-	Mail MailConfig
+	Mail    MailConfig
+	Routing RoutingConfig
 	// DebugAddr serves net/http/pprof on a loopback address; empty for none.
 	DebugAddr string
 }
@@ -99,6 +100,7 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole REST request")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	c.Mail.flags(fs)
+	c.Routing.flags(fs)
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "loopback address to serve the Go profiler (net/http/pprof) on, e.g. 127.0.0.1:6060; empty for none")
 }
 
@@ -142,6 +144,8 @@ type Main struct {
 	feedDone chan struct{}
 	// transcripts runs the transcript projection and email worker.
 	transcripts sync.WaitGroup
+	// routed runs the router.
+	routed sync.WaitGroup
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -163,6 +167,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	routed, err := newRouting(m.Config.Routing, store, svc, m)
+	if err != nil {
+		return errors.Join(err, store.Close())
+	}
 	origins := splitList(m.Config.AllowedOrigin)
 	infos := projections.NewConversationInfos(store, 1000)
 	connectors := projections.NewConnectors()
@@ -172,13 +180,19 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
+	routed.attach(m.hub)
 
 	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
+		if err := routed.board.Consume(e); err != nil {
+			return err
+		}
 		return connectors.Apply(e)
 	}, m.hub.Deliver); err != nil {
 		return err
 	}
+	m.routed.Add(1)
+	go func() { defer m.routed.Done(); routed.router.Run(m.feedCtx) }()
 	go m.hub.Dispatch(m.feedCtx)
 	transcripts, err := m.startTranscripts(store)
 	if err != nil {
@@ -190,6 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 		KnownChannel: func(name string) bool { return httpapi.IsDefaultChannel(name) || connectors.Registered(name) },
 		Directory:    connectors,
 		Transcripts:  transcripts,
+		Routing:      routed.api(),
 	}, svc, infos, store, uuid.NewString, m.Logger, m.hub)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -277,6 +292,7 @@ func (m *Main) Close() error {
 		m.cancel()
 		<-m.feedDone
 		m.transcripts.Wait()
+		m.routed.Wait()
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())

@@ -191,3 +191,7 @@ func (r *Router) logErr(msg string, err error, args ...any) {
 	}
 	r.cfg.Logger.Error(msg, append(args, "err", err)...)
 }
+
+// SetLocal sets the function that lists the agents connected to this node;
+// it must be called before Run.
+func (r *Router) SetLocal(local func() []string) { r.cfg.Local = local }
