@@ -30,7 +30,7 @@ func (r *Routing) Queues(names []string, now time.Time) []QueueView {
 		index[n] = i
 	}
 	r.With(func(b *routing.Board) {
-		for _, c := range b.Convs {
+		for _, c := range b.Open {
 			i, ok := index[c.Ticket.Queue]
 			if !ok || c.Ended || c.Ticket.Status != routing.StatusQueued {
 				continue

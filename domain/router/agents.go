@@ -50,7 +50,7 @@ func (r *Router) announce(ctx context.Context, id, queue string) error {
 			}
 		}
 		mine := b.Conv(id).Ticket.QueuedAt
-		for _, c := range b.Convs {
+		for _, c := range b.Open {
 			if c.Ticket.Status == routing.StatusQueued && c.Ticket.Queue == queue && !c.Ended && !c.Ticket.QueuedAt.After(mine) {
 				position++
 			}

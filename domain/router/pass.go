@@ -107,7 +107,7 @@ func (r *Router) plan(b *routing.Board, now time.Time, local map[string]bool) wo
 		}
 	}
 	waiting := map[string][]*routing.Conv{}
-	for id, c := range b.Convs {
+	for id, c := range b.Open {
 		if c.Ended || !c.Started {
 			continue
 		}
@@ -168,6 +168,12 @@ func (r *Router) match(b *routing.Board, waiting map[string][]*routing.Conv, now
 			if len(out) >= maxAssignmentsPerPass {
 				return out
 			}
+			// With every agent of the queue full, the rest of the queue
+			// waits: looking at each conversation would cost agents times
+			// conversations on every pass.
+			if !anyFree(pool, free) {
+				break
+			}
 			cands := make([]routing.Candidate, 0, len(pool))
 			for _, a := range pool {
 				if c.Ticket.OfferedTo != "" && a.ID != c.Ticket.OfferedTo {
@@ -188,4 +194,14 @@ func (r *Router) match(b *routing.Board, waiting map[string][]*routing.Conv, now
 		}
 	}
 	return out
+}
+
+// anyFree reports whether an agent of pool has capacity left.
+func anyFree(pool []*routing.Agent, free map[string]int) bool {
+	for _, a := range pool {
+		if free[a.ID] > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -32,13 +32,16 @@ type Conv struct {
 // reads. Events are applied at most once per stream revision, so an event
 // applied as soon as it was appended is skipped when the feed brings it.
 type Board struct {
-	Convs  map[string]*Conv
+	Convs map[string]*Conv
+	// Open are the conversations started and not ended: the only ones
+	// the router looks at on each pass, however long the history.
+	Open   map[string]*Conv
 	Agents map[string]*Agent
 }
 
 // NewBoard returns an empty board.
 func NewBoard() *Board {
-	return &Board{Convs: map[string]*Conv{}, Agents: map[string]*Agent{}}
+	return &Board{Convs: map[string]*Conv{}, Open: map[string]*Conv{}, Agents: map[string]*Agent{}}
 }
 
 // Conv returns the conversation id, adding it when new.
@@ -98,6 +101,9 @@ func (b *Board) ApplyConversation(id string, rev int64, e domain.Event, at time.
 	switch e := e.(type) {
 	case domain.ConversationStarted:
 		c.Started, c.StartedAt, c.LastActivityAt, c.LastChatAt = true, at, at, at
+		if !c.Ended {
+			b.Open[id] = c
+		}
 		c.CustomerName = e.Customer.Personal.DisplayName()
 		if c.Ticket.Subject == "" && c.Ticket.Channel == "" {
 			c.Ticket.Subject, c.Ticket.Channel = e.Subject, e.Channel
@@ -112,6 +118,7 @@ func (b *Board) ApplyConversation(id string, rev int64, e domain.Event, at time.
 		}
 		if e.ActivityType == domain.ActivityEndOfConversation {
 			c.Ended, c.EndedAt = true, at
+			delete(b.Open, id)
 		}
 	}
 }
@@ -128,15 +135,4 @@ func (c *Conv) Status() string {
 		return "active"
 	}
 	return ""
-}
-
-// Assigned returns the open conversations assigned to agent id.
-func (b *Board) Assigned(id string) []string {
-	out := []string{}
-	for cid, c := range b.Convs {
-		if c.Ticket.Status == StatusAssigned && c.Ticket.Agent == id && !c.Ended {
-			out = append(out, cid)
-		}
-	}
-	return out
 }
