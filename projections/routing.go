@@ -1,10 +1,12 @@
 package projections
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/jsonscan"
 	"github.com/parley-chat/parley/domain/routing"
 )
 
@@ -44,24 +46,7 @@ func (r *Routing) Apply(rec domain.RecordedEvent) {
 func (r *Routing) Consume(e *FeedEvent) error {
 	switch {
 	case strings.HasPrefix(e.Stream, domain.StreamPrefix):
-		if e.Type != domain.EventConversationStarted && e.Type != domain.EventChatMessage && e.Type != domain.EventActivityMessage {
-			return nil
-		}
-		ev, err := e.Event()
-		if err != nil {
-			return err
-		}
-		id, _ := domain.ConversationIDOf(e.Stream)
-		r.mu.Lock()
-		r.board.ApplyConversation(id, int64(e.Revision), ev, e.Recorded)
-		r.mu.Unlock()
-		if m, ok := ev.(domain.Message); ok && r.OnChange != nil {
-			switch m.ActivityType {
-			case domain.ActivityEndOfConversation, domain.ActivityParticipantAdded, domain.ActivityParticipantRemoved:
-				r.OnChange(e.RecordedEvent)
-			}
-		}
-		return nil
+		return r.consumeConversation(e)
 	case strings.HasPrefix(e.Stream, routing.TicketStreamPrefix), strings.HasPrefix(e.Stream, routing.AgentStreamPrefix):
 		r.mu.Lock()
 		applied, err := r.board.ApplyRouting(e.RecordedEvent)
@@ -72,4 +57,101 @@ func (r *Routing) Consume(e *FeedEvent) error {
 		return err
 	}
 	return nil
+}
+
+// Markers of the activities routing reads; other messages are folded by
+// their time alone, undecoded: the feed replays every message of the
+// history at start, and decoding each would cost more than all the rest.
+var (
+	markEnd      = []byte(`"endOfConversation"`)
+	markAdded    = []byte(`"participantAdded"`)
+	markRemoved  = []byte(`"participantRemoved"`)
+	markCustomer = []byte(`"customer"`)
+)
+
+// consumeConversation folds what routing reads of a conversation event.
+func (r *Routing) consumeConversation(e *FeedEvent) error {
+	id, _ := domain.ConversationIDOf(e.Stream)
+	rev := int64(e.Revision)
+	var ev domain.Event
+	switch e.Type {
+	case domain.EventConversationStarted:
+		if started, ok := scanStarted(e.Data); ok {
+			ev = started
+		}
+	case domain.EventChatMessage:
+		r.mu.Lock()
+		need := r.board.NeedsSender(id)
+		if !need || !bytes.Contains(e.Data, markCustomer) {
+			r.board.Touch(id, rev, true, e.Recorded)
+			r.mu.Unlock()
+			return nil
+		}
+		r.mu.Unlock()
+	case domain.EventActivityMessage:
+		if !bytes.Contains(e.Data, markEnd) && !bytes.Contains(e.Data, markAdded) && !bytes.Contains(e.Data, markRemoved) {
+			r.mu.Lock()
+			r.board.Touch(id, rev, false, e.Recorded)
+			r.mu.Unlock()
+			return nil
+		}
+	default:
+		return nil
+	}
+	if ev == nil {
+		var err error
+		if ev, err = e.Event(); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.board.ApplyConversation(id, rev, ev, e.Recorded)
+	r.mu.Unlock()
+	if m, ok := ev.(domain.Message); ok && r.OnChange != nil {
+		switch m.ActivityType {
+		case domain.ActivityEndOfConversation, domain.ActivityParticipantAdded, domain.ActivityParticipantRemoved:
+			r.OnChange(e.RecordedEvent)
+		}
+	}
+	return nil
+}
+
+// scanStarted reads the fields routing needs of a ConversationStarted
+// without decoding the rest; ok is false for data not in the plain form
+// Parley writes, which is then decoded.
+func scanStarted(data []byte) (domain.ConversationStarted, bool) {
+	var e domain.ConversationStarted
+	p := jsonscan.New(data)
+	p.Object(func(key []byte) bool {
+		switch string(key) {
+		case "subject":
+			e.Subject = p.Str()
+		case "channel":
+			e.Channel = p.Str()
+		case "customer":
+			p.Object(func(key []byte) bool {
+				if string(key) != "personal" {
+					p.Value()
+					return true
+				}
+				pd := &e.Customer.Personal
+				p.Object(func(key []byte) bool {
+					switch string(key) {
+					case "firstName":
+						pd.FirstName = p.Str()
+					case "lastName":
+						pd.LastName = p.Str()
+					default:
+						p.Value()
+					}
+					return true
+				})
+				return true
+			})
+		default:
+			p.Value()
+		}
+		return true
+	})
+	return e, p.Done()
 }

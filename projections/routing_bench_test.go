@@ -4,6 +4,7 @@ package projections_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -83,6 +84,10 @@ func fillRoutedStore(dir string, n int, routed bool) error {
 	return <-errs
 }
 
+// routingConversations makes BenchmarkRoutingStartup's history smaller, to
+// profile quickly.
+var routingConversations = flag.Int("routing-conversations", 100_000, "conversations in BenchmarkRoutingStartup's stores")
+
 // BenchmarkRoutingStartup measures what 100,000 routed conversations add to
 // the start of parley serve: the live feed over a history of 100,000 ended
 // conversations without routing, then over one where each was also queued,
@@ -91,7 +96,7 @@ func BenchmarkRoutingStartup(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds two stores of 100,000 conversations first")
 	}
-	const n = 100_000
+	n := *routingConversations
 	for _, routed := range []bool{false, true} {
 		dir, err := os.MkdirTemp("", "parley-routing-bench-")
 		if err != nil {

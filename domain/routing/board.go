@@ -123,6 +123,27 @@ func (b *Board) ApplyConversation(id string, rev int64, e domain.Event, at time.
 	}
 }
 
+// Touch folds a message of conversation id that routing need not read:
+// only its time counts (a ChatMessage's for inactivity).
+func (b *Board) Touch(id string, rev int64, chat bool, at time.Time) {
+	c := b.Conv(id)
+	if rev <= c.ConvVersion {
+		return
+	}
+	c.ConvVersion, c.LastActivityAt = rev, at
+	if chat {
+		c.LastChatAt = at
+	}
+}
+
+// NeedsSender reports whether the sender of conversation id's next
+// ChatMessage matters: only until the customer first wrote in a
+// conversation that is not routed yet.
+func (b *Board) NeedsSender(id string) bool {
+	c := b.Convs[id]
+	return c == nil || c.Ticket.Version < 0 && !c.CustomerWrote
+}
+
 // Status is the conversation's routing status: queued, active (an agent is
 // assigned), ended, or "" when it was never routed.
 func (c *Conv) Status() string {
