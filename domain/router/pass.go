@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/parley-chat/parley/domain"
@@ -58,18 +59,43 @@ func (r *Router) pass(ctx context.Context) {
 	for _, u := range w.unassign {
 		r.requeue(ctx, u[0], u[1], now)
 	}
+	releases := map[string][]func(){}
 	for _, rel := range w.release {
-		r.release(ctx, rel[0], rel[1], rel[2])
+		releases[rel[0]] = append(releases[rel[0]], func() { r.release(ctx, rel[0], rel[1], rel[2]) })
 	}
+	perAgent(releases)
 	for _, id := range w.enqueue {
 		r.logErr("queue conversation", r.enqueueNew(ctx, id), "conversation", id)
 	}
 	for _, e := range w.end {
 		r.end(ctx, e[0], e[1], now)
 	}
+	assigns := map[string][]func(){}
 	for _, a := range w.assign {
-		r.assign(ctx, a, now)
+		assigns[a.agent] = append(assigns[a.agent], func() { r.assign(ctx, a, now) })
 	}
+	perAgent(assigns)
+}
+
+// agentWorkers bounds the agents a pass works on at once.
+const agentWorkers = 64
+
+// perAgent runs each agent's steps one after another (they append to its
+// stream, so at once they would only conflict) and the agents' side by
+// side, so that their appends share the store's commits.
+func perAgent(byAgent map[string][]func()) {
+	sem := make(chan struct{}, agentWorkers)
+	var wg sync.WaitGroup
+	for _, steps := range byAgent {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, step := range steps {
+				step()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // renewDue reports whether leases are due for renewal: three times a grace.
