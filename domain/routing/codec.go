@@ -20,6 +20,9 @@ func Encode(id string, e Event, meta domain.Metadata) (domain.EventData, error) 
 // Decode turns a stored routing event back into an Event; other types
 // decode to nil with no error.
 func Decode(rec domain.RecordedEvent) (Event, error) {
+	if e, ok := decodeScanned(rec); ok {
+		return e, nil
+	}
 	switch rec.Type {
 	case EventConversationQueued:
 		return decodeAs[ConversationQueued](rec)
