@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,20 @@ func TestRoutingTimers(t *testing.T) {
 			t.Fatal("the inactivity timer did not fire after the restart")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestRoutingRefusesBadQueues: a bad queue name stops parley serve at once,
+// with a message that names it.
+func TestRoutingRefusesBadQueues(t *testing.T) {
+	for _, args := range [][]string{{"--queues", "billing,bad name"}, {"--queues", "tech,Tech"}, {"--default-queue", ""}, {"--agent-capacity", "101"}} {
+		cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--auth", "off"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Fatalf("parley serve %v started", args)
+		}
+		if !strings.Contains(string(out), "queue") && !strings.Contains(string(out), "capacity") {
+			t.Fatalf("parley serve %v said %s", args, out)
+		}
 	}
 }
