@@ -208,3 +208,28 @@ func TestRoutingRefusesBadQueues(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutingStartsOnTheCustomersWord: a connector's inbound message is
+// routed at once; a conversation a third party started is routed only
+// once the customer writes.
+func TestRoutingStartsOnTheCustomersWord(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	agent := dialAs(t, s, "agent", agentKey)
+	ready(t, agent, map[string]any{})
+	sms := register(t, s, "sms", smsConnectorKey)
+
+	in := decode[message](t, sms.mustCall("sendMessage", map[string]any{"type": "ChatMessage", "channel": "sms", "refId": "+15550101", "text": "Hello?"}).Data)
+	if got := decode[assigned](t, agent.next("conversationAssigned").Data); got.ConversationID != in.ConversationID || got.Channel != "sms" {
+		t.Fatalf("conversationAssigned = %+v, want conversation %s on sms", got, in.ConversationID)
+	}
+
+	var sent struct{ ID, ConversationID string }
+	if code := s.doAs(t, senderKey, "POST", "/api/channels/sms/messages", map[string]any{"refId": "+15550102", "text": "Your parcel ships today"}, &sent); code != http.StatusAccepted {
+		t.Fatalf("third-party send: %d", code)
+	}
+	agent.expectNone(time.Second, func(f frame) bool { return f.Event == "conversationAssigned" })
+	reply := decode[message](t, sms.mustCall("sendMessage", map[string]any{"type": "ChatMessage", "channel": "sms", "refId": "+15550102", "text": "Thanks, when exactly?"}).Data)
+	if got := decode[assigned](t, agent.next("conversationAssigned").Data); got.ConversationID != reply.ConversationID {
+		t.Fatalf("conversationAssigned = %+v, want %s", got, reply.ConversationID)
+	}
+}
