@@ -137,6 +137,9 @@ func (h *Hub) agentState(ctx context.Context, c *client, f frame) error {
 	}
 	var queues []string
 	if d.Queues != nil {
+		if len(*d.Queues) == 0 {
+			return domain.FieldError(domain.CodeInvalid, "queues", "queues must name at least one queue; leave it out for every queue")
+		}
 		queues = append([]string{}, *d.Queues...)
 	}
 	view, err := h.rt.router.SetState(ctx, id, d.State, queues, d.Capacity)

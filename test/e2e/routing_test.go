@@ -21,6 +21,8 @@ func TestRoutingFlow(t *testing.T) {
 	agent1 := dialAs(t, s, "agent1", agentKey)
 	mustError(t, agent1.call("agentState", map[string]any{"state": "ready", "queues": []string{"nope"}}), "unknown_queue")
 	mustError(t, agent1.call("agentState", map[string]any{"state": "dancing"}), "invalid_request")
+	mustError(t, agent1.call("agentState", map[string]any{"state": "ready", "queues": []string{}}), "invalid_request")
+	mustError(t, agent1.call("agentState", map[string]any{"state": "ready", "capacity": 101}), "invalid_request")
 	ack := ready(t, agent1, map[string]any{"queues": []string{"Billing"}})
 	if ack.AgentID != "agent-1" || ack.State != "ready" || len(ack.Queues) != 1 || ack.Queues[0] != "billing" || ack.Capacity != 2 || len(ack.Assigned) != 0 {
 		t.Fatalf("agentState ack = %+v", ack)
@@ -56,10 +58,14 @@ func TestRoutingFlow(t *testing.T) {
 	mustError(t, customer.call("agentState", map[string]any{"state": "ready"}), "forbidden")
 
 	// Bad transfers are refused and store nothing.
+	before := eventCount(t, s, conv)
 	badQueue := map[string]any{"type": "ActivityMessage", "activityType": "handOff", "conversationId": conv, "info": map[string]any{"queue": "nope"}}
 	mustError(t, agent1.call("sendMessage", badQueue), "unknown_queue")
 	badAgent := map[string]any{"type": "ActivityMessage", "activityType": "handOff", "conversationId": conv, "info": map[string]any{"agentId": "agent-2"}}
 	mustError(t, agent1.call("sendMessage", badAgent), "agent_unavailable")
+	if after := eventCount(t, s, conv); after != before {
+		t.Fatalf("refused handOffs stored %d events", after-before)
+	}
 
 	// A transfer to the tech queue goes to agent-2; agent-1 is removed.
 	agent2 := dialAs(t, s, "agent2", agent2Key)
