@@ -66,13 +66,17 @@ func addConn(m map[string]map[*client]struct{}, id string, c *client) {
 	m[id][c] = struct{}{}
 }
 
-// routingConnect registers a staff key's connection under the key's name.
+// routingConnect registers a staff key's connection under the key's name:
+// every connection of an agent's key keeps its presence, so an agent that
+// reconnects within the grace stays ready.
 func (h *Hub) routingConnect(c *client) {
 	if h.rt == nil || !c.principal.IsStaff() || c.principal.Unchecked || c.principal.Name == "" {
 		return
 	}
 	h.rt.mu.Lock()
 	addConn(h.rt.staff, c.principal.Name, c)
+	addConn(h.rt.agents, c.principal.Name, c)
+	h.rt.agentOf[c] = c.principal.Name
 	h.rt.mu.Unlock()
 }
 

@@ -239,3 +239,21 @@ func TestRoutingStartsOnTheCustomersWord(t *testing.T) {
 		t.Fatalf("conversationAssigned = %+v, want %s", got, reply.ConversationID)
 	}
 }
+
+// TestRoutingPresenceSurvivesAReconnect: an agent whose connection drops
+// and comes back within the grace stays ready and keeps its conversation.
+func TestRoutingPresenceSurvivesAReconnect(t *testing.T) {
+	s := startServer(t, t.TempDir(), "--presence-grace", "1s")
+	agent := dialAs(t, s, "agent", agentKey)
+	ready(t, agent, map[string]any{})
+	chat := startChat(t, s, map[string]any{"firstName": "Di", "email": "di@example.com", "channel": "web"})
+	agent.next("conversationAssigned")
+	agent.conn.Close()
+	dialAs(t, s, "agent again", agentKey)
+	time.Sleep(2500 * time.Millisecond)
+	var agents struct{ Agents []agentView }
+	s.do(t, "GET", "/api/agents", nil, &agents)
+	if len(agents.Agents) != 1 || agents.Agents[0].State != "ready" || len(agents.Agents[0].Assigned) != 1 || agents.Agents[0].Assigned[0] != chat.ConversationID {
+		t.Fatalf("after a reconnect within the grace: %+v", agents)
+	}
+}
