@@ -100,6 +100,8 @@ func (c *Conversation) applyActivity(m Message) {
 		}
 	case ActivityEndOfConversation:
 		c.Ended = true
+	case ActivityParticipantAdded, ActivityParticipantRemoved:
+		c.applyParticipantActivity(m)
 	}
 }
 

@@ -88,6 +88,9 @@ func (cmd PostMessage) decide(c *Conversation, env Env) ([]Event, error) {
 		if m.ActivityType != ActivityTyping && !sender.Role.IsStaff() {
 			return nil, FieldError(CodeForbidden, "activityType", "only staff may send %s", m.ActivityType)
 		}
+		if err := c.checkParticipantActivity(m, env.Limits); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, FieldError(CodeInvalidMessage, "type", "type must be %s or %s, got %q", TypeChatMessage, TypeActivityMessage, m.Type)
 	}

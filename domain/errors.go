@@ -35,6 +35,8 @@ const (
 	CodeMessageNotFound   Code = "message_not_found"      // no such message
 	CodeOngoing           Code = "conversation_ongoing"   // no transcript before the conversation ends
 	CodeNoEmail           Code = "no_email"               // the customer gave no email address
+	CodeUnknownQueue      Code = "unknown_queue"          // a routing queue nobody configured
+	CodeAgentUnavailable  Code = "agent_unavailable"      // the agent is not ready or is full
 )
 
 // Error is the domain's error: a code for machines, a message for people and,

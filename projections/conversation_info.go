@@ -198,6 +198,7 @@ func (x *Index) applyActivity(m domain.Message) {
 		x.Conversation.Status = StatusEnded
 		x.Conversation.EndedAt = m.Timestamp
 	}
+	x.applyRouting(m)
 }
 
 func (x *Index) participant(p domain.Participant) *ParticipantView {

@@ -16,6 +16,8 @@ var statusOf = map[domain.Code]int{
 	domain.CodeUnknownChannel:    http.StatusBadRequest,
 	domain.CodeSchema:            http.StatusBadRequest,
 	domain.CodeUnknownEvent:      http.StatusBadRequest,
+	domain.CodeUnknownQueue:      http.StatusBadRequest,
+	domain.CodeAgentUnavailable:  http.StatusConflict,
 	domain.CodeNotFound:          http.StatusNotFound,
 	domain.CodeStreamNotFound:    http.StatusNotFound,
 	domain.CodeChannelNotFound:   http.StatusNotFound,

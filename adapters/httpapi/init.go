@@ -69,6 +69,7 @@ func (s *Server) initConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.enqueue(c.Request().Context(), started)
 	token, err := s.cfg.Credentials.IssueCustomerToken(started.ConversationID, started.Customer.ParticipantID)
 	if err != nil {
 		return err

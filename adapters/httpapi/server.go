@@ -47,6 +47,9 @@ type Config struct {
 	// MaxInfoMessages is the most messages GET /api/conversations/{id}
 	// answers at once (projections.DefaultPageSize when 0).
 	MaxInfoMessages int
+	// Routing, when set, queues new conversations and serves the staff's
+	// view of conversations, queues and agents.
+	Routing *RoutingConfig
 }
 
 // Server holds the REST routes.
@@ -126,6 +129,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
+	s.routeRouting(api)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if websocket != nil {

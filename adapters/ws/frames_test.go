@@ -91,8 +91,8 @@ func decided(t testing.TB) []domain.EventData {
 	activity(agent, domain.ActivityTyping, `{"state":"composing"}`)
 	activity(agent, domain.ActivityHandOff, `{"queue":"billing","reason":"customer asked for a refund"}`)
 	activity(bot, domain.ActivityNoAgentAvailable, "")
-	activity(sup, domain.ActivityParticipantAdded, `{"participant":{"id":"agent-2"}}`)
-	activity(sup, domain.ActivityParticipantRemoved, `{"participant":{"id":"agent-2"}}`)
+	activity(sup, domain.ActivityParticipantAdded, `{"id":"agent-2","name":"Ann","role":"agent"}`)
+	activity(sup, domain.ActivityParticipantRemoved, `{"id":"agent-2"}`)
 	do(domain.LeaveConversation{Participant: bot})
 	do(domain.JoinConversation{Participant: bot}) // a second join: no greetings
 	do(domain.EndConversation{By: agent})

@@ -93,6 +93,10 @@ func (h *Hub) message(c *client, raw []byte) {
 		err = h.registerConnector(ctx, c, f, meta)
 	case EventMessageDelivered:
 		err = h.messageDelivered(ctx, c, f, meta)
+	case EventAgentState:
+		err = h.agentState(ctx, c, f)
+	case EventWatchQueues:
+		err = h.watchQueues(c, f)
 	default:
 		err = domain.FieldError(domain.CodeUnknownEvent, "event", "unknown event %q", f.Event)
 	}
@@ -192,6 +196,9 @@ func (h *Hub) sendMessage(ctx context.Context, c *client, f frame, meta domain.M
 	msg.ConversationID = m.conv
 	if msg.Type == domain.TypeActivityMessage && msg.ActivityType == domain.ActivityTyping && !h.cfg.StoreTyping {
 		return h.relayTyping(c, m, msg, f.Ack)
+	}
+	if msg.Type == domain.TypeActivityMessage && msg.ActivityType == domain.ActivityHandOff && m.who.Role.IsStaff() && h.rt != nil {
+		return h.handOff(ctx, c, m, msg, f.Ack, meta)
 	}
 	res, err := h.svc.Execute(ctx, m.conv, domain.PostMessage{Message: msg}, meta)
 	if err != nil {

@@ -135,6 +135,8 @@ type Hub struct {
 	// owed holds the participantLeft events the store could not take when
 	// their sockets closed (owed.go).
 	owed owedLeaves
+	// rt is the routing edge; nil when routing is off.
+	rt *routingEdge
 }
 
 // New returns a Hub. store is used to fill gaps in live delivery and to read
@@ -257,7 +259,9 @@ func (h *Hub) connect(s *melody.Session) {
 	h.mu.Unlock()
 	if closing {
 		c.close(goingAway)
+		return
 	}
+	h.routingConnect(c)
 }
 
 func (h *Hub) disconnect(s *melody.Session) {
@@ -270,6 +274,7 @@ func (h *Hub) disconnect(s *melody.Session) {
 	delete(h.clients, c)
 	h.mu.Unlock()
 	h.dropConnector(c)
+	h.routingDisconnect(c)
 	for _, m := range c.leaveAll() {
 		h.leaveRoom(m)
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)

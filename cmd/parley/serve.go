@@ -64,7 +64,8 @@ type ServeConfig struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 
-	Mail MailConfig
+	Mail    MailConfig
+	Routing RoutingConfig
 	// DebugAddr serves net/http/pprof on a loopback address; empty for none.
 	DebugAddr string
 }
@@ -108,6 +109,7 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole REST request")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	c.Mail.flags(fs)
+	c.Routing.flags(fs)
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "loopback address to serve the Go profiler (net/http/pprof) on, e.g. 127.0.0.1:6060; empty for none")
 }
 
@@ -151,6 +153,8 @@ type Main struct {
 	feedDone chan struct{}
 	// transcripts runs the transcript projection and email worker.
 	transcripts sync.WaitGroup
+	// routed runs the router.
+	routed sync.WaitGroup
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -182,6 +186,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	routed, err := newRouting(m.Config.Routing, store, svc, m)
+	if err != nil {
+		return errors.Join(err, store.Close())
+	}
 	origins := splitList(m.Config.AllowedOrigin)
 	infos := projections.NewConversationInfos(store, m.Config.ReadModelCacheBytes)
 	connectors := projections.NewConnectors()
@@ -192,13 +200,19 @@ func (m *Main) Run(ctx context.Context) error {
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
+	routed.attach(m.hub)
 
 	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
+		if err := routed.board.Consume(e); err != nil {
+			return err
+		}
 		return connectors.Apply(e)
 	}, m.hub.Deliver); err != nil {
 		return err
 	}
+	m.routed.Add(1)
+	go func() { defer m.routed.Done(); routed.router.Run(m.feedCtx) }()
 	go m.hub.Dispatch(m.feedCtx)
 	go space.Watch(m.feedCtx)
 	transcripts, err := m.startTranscripts(store)
@@ -213,6 +227,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Transcripts:     transcripts,
 		LowSpace:        space.Low,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
+		Routing:         routed.api(),
 	}, svc, infos, store, uuid.NewString, m.Logger, m.hub)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -300,6 +315,7 @@ func (m *Main) Close() error {
 		m.cancel()
 		<-m.feedDone
 		m.transcripts.Wait()
+		m.routed.Wait()
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())

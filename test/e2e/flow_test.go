@@ -103,7 +103,7 @@ func TestChatFlow(t *testing.T) {
 	customer := dial(t, s, "customer")
 	customer.mustCall("joinConversation", map[string]any{"conversationId": conv, "id": chat.Participant.ID, "name": "Ada", "token": chat.Token})
 	info := decode[conversationInfo](t, customer.next("conversationInfo").Data)
-	if info.Role != "customer" || info.Conversation.ID != conv || info.Conversation.Status != "active" {
+	if info.Role != "customer" || info.Conversation.ID != conv || info.Conversation.Status != "queued" {
 		t.Fatalf("customer conversationInfo = %+v", info)
 	}
 	if !hasActivity(info.Messages, "greetings") || !hasActivity(info.Messages, "participantJoined") {

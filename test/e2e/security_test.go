@@ -38,7 +38,8 @@ func TestSecurity(t *testing.T) {
 	time.Sleep(2100 * time.Millisecond)
 	sc := dial(t, short, "stale")
 	expectError(sc, "joinConversation", map[string]any{"conversationId": stale.ConversationID, "token": stale.Token}, "unauthenticated")
-	if n := eventCount(t, short, stale.ConversationID); n != 1 {
+	// The start, and routing's handOff and noAgentAvailable to the customer.
+	if n := eventCount(t, short, stale.ConversationID); n != 3 {
 		t.Fatalf("the refused join stored something: %d events", n)
 	}
 
@@ -98,8 +99,9 @@ func TestInitIsIdempotent(t *testing.T) {
 	if a.ConversationID != b.ConversationID || a.Participant.ID != b.Participant.ID {
 		t.Fatalf("same request gave %s and %s", a.ConversationID, b.ConversationID)
 	}
-	if n := eventCount(t, s, a.ConversationID); n != 1 {
-		t.Fatalf("%d events after two identical inits, want 1", n)
+	// Started once, and queued once: routing's handOff and noAgentAvailable.
+	if n := eventCount(t, s, a.ConversationID); n != 3 {
+		t.Fatalf("%d events after two identical inits, want 3", n)
 	}
 	other := startChat(t, s, map[string]any{"channel": "web", "email": "bob@example.com", "requestId": "9f1c-req"})
 	if other.ConversationID == a.ConversationID {

@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/router"
+	"github.com/parley-chat/parley/projections"
+)
+
+// RoutingConfig turns on routing's part of the REST API: new conversations
+// are queued, and staff read conversations, queues and agents.
+type RoutingConfig struct {
+	// Enqueue queues a conversation init just started.
+	Enqueue func(ctx context.Context, started domain.ConversationStarted) error
+	View    RoutingView
+	// QueueNames lists every queue, the default one included.
+	QueueNames []string
+}
+
+// RoutingView is the read model the staff's view reads.
+type RoutingView interface {
+	Conversations(f projections.ConversationFilter) ([]projections.ConversationRow, string)
+	Queues(names []string, now time.Time) []projections.QueueView
+	Agents(all []string, now time.Time) []router.AgentView
+}
+
+// Page sizes of GET /api/conversations.
+const (
+	defaultConversationPage = 50
+	maxConversationPage     = 500
+)
+
+func (s *Server) routeRouting(api *echo.Group) {
+	if s.cfg.Routing == nil {
+		return
+	}
+	api.GET("/conversations", s.listConversations)
+	api.GET("/queues", s.listQueues)
+	api.GET("/agents", s.listAgents)
+}
+
+// enqueue queues a conversation init started; a failure is logged, not
+// answered: the conversation exists, and the router queues it when the
+// customer writes.
+func (s *Server) enqueue(ctx context.Context, started domain.ConversationStarted) {
+	if s.cfg.Routing == nil || s.cfg.Routing.Enqueue == nil {
+		return
+	}
+	if err := s.cfg.Routing.Enqueue(ctx, started); err != nil {
+		s.logger.Error("queue a new conversation", "conversation", started.ConversationID, "err", err)
+	}
+}
+
+var conversationStatuses = map[string]bool{"": true, "queued": true, "active": true, "ended": true}
+
+func (s *Server) listConversations(c echo.Context) error {
+	if err := principalOf(c).CanAudit(); err != nil {
+		return err
+	}
+	q := c.QueryParams()
+	f := projections.ConversationFilter{Status: q.Get("status"), Queue: q.Get("queue"), Agent: q.Get("agent"),
+		Channel: q.Get("channel"), After: q.Get("after"), Limit: defaultConversationPage}
+	if !conversationStatuses[f.Status] {
+		return domain.FieldError(domain.CodeInvalid, "status", "status must be queued, active or ended, not %q", f.Status)
+	}
+	if raw := q.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > maxConversationPage {
+			return domain.FieldError(domain.CodeInvalid, "limit", "limit must be a whole number from 1 to %d", maxConversationPage)
+		}
+		f.Limit = n
+	}
+	rows, next := s.cfg.Routing.View.Conversations(f)
+	if rows == nil {
+		rows = []projections.ConversationRow{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversations": rows, "next": next})
+}
+
+func (s *Server) listQueues(c echo.Context) error {
+	if err := principalOf(c).CanAudit(); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"queues": s.cfg.Routing.View.Queues(s.cfg.Routing.QueueNames, s.svc.Now())})
+}
+
+func (s *Server) listAgents(c echo.Context) error {
+	if err := principalOf(c).CanAudit(); err != nil {
+		return err
+	}
+	agents := s.cfg.Routing.View.Agents(s.cfg.Routing.QueueNames, s.svc.Now())
+	if agents == nil {
+		agents = []router.AgentView{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agents": agents})
+}

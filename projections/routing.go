@@ -1,0 +1,157 @@
+package projections
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/jsonscan"
+	"github.com/parley-chat/parley/domain/routing"
+)
+
+// Routing is the read model of routing: the routing model's board, kept
+// current by the live feed, under a lock. The router decides on it and the
+// staff's view (conversations, queues, agents) reads it.
+type Routing struct {
+	mu    sync.Mutex
+	board *routing.Board
+	// OnChange, when set, is called (outside the lock) after a routing
+	// event was folded, with the stream it was on.
+	OnChange func(e domain.RecordedEvent)
+}
+
+// NewRouting returns an empty routing read model.
+func NewRouting() *Routing { return &Routing{board: routing.NewBoard()} }
+
+// With calls fn with the board under the lock; fn must not keep it.
+func (r *Routing) With(fn func(b *routing.Board)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r.board)
+}
+
+// Apply folds a routing event the router appended.
+func (r *Routing) Apply(rec domain.RecordedEvent) {
+	r.mu.Lock()
+	applied, _ := r.board.ApplyRouting(rec)
+	r.mu.Unlock()
+	if applied && r.OnChange != nil {
+		r.OnChange(rec)
+	}
+}
+
+// Consume is the feed consumer: it folds routing events and the
+// conversation events routing reads.
+func (r *Routing) Consume(e *FeedEvent) error {
+	switch {
+	case strings.HasPrefix(e.Stream, domain.StreamPrefix):
+		return r.consumeConversation(e)
+	case strings.HasPrefix(e.Stream, routing.TicketStreamPrefix), strings.HasPrefix(e.Stream, routing.AgentStreamPrefix):
+		r.mu.Lock()
+		applied, err := r.board.ApplyRouting(e.RecordedEvent)
+		r.mu.Unlock()
+		if applied && r.OnChange != nil {
+			r.OnChange(e.RecordedEvent)
+		}
+		return err
+	}
+	return nil
+}
+
+// Markers of the activities routing reads; other messages are folded by
+// their time alone, undecoded: the feed replays every message of the
+// history at start, and decoding each would cost more than all the rest.
+var (
+	markEnd      = []byte(`"endOfConversation"`)
+	markAdded    = []byte(`"participantAdded"`)
+	markRemoved  = []byte(`"participantRemoved"`)
+	markCustomer = []byte(`"customer"`)
+)
+
+// consumeConversation folds what routing reads of a conversation event.
+func (r *Routing) consumeConversation(e *FeedEvent) error {
+	id, _ := domain.ConversationIDOf(e.Stream)
+	rev := int64(e.Revision)
+	var ev domain.Event
+	switch e.Type {
+	case domain.EventConversationStarted:
+		if started, ok := scanStarted(e.Data); ok {
+			ev = started
+		}
+	case domain.EventChatMessage:
+		r.mu.Lock()
+		need := r.board.NeedsSender(id)
+		if !need || !bytes.Contains(e.Data, markCustomer) {
+			r.board.Touch(id, rev, true, e.Recorded)
+			r.mu.Unlock()
+			return nil
+		}
+		r.mu.Unlock()
+	case domain.EventActivityMessage:
+		if !bytes.Contains(e.Data, markEnd) && !bytes.Contains(e.Data, markAdded) && !bytes.Contains(e.Data, markRemoved) {
+			r.mu.Lock()
+			r.board.Touch(id, rev, false, e.Recorded)
+			r.mu.Unlock()
+			return nil
+		}
+	default:
+		return nil
+	}
+	if ev == nil {
+		var err error
+		if ev, err = e.Event(); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.board.ApplyConversation(id, rev, ev, e.Recorded)
+	r.mu.Unlock()
+	if m, ok := ev.(domain.Message); ok && r.OnChange != nil {
+		switch m.ActivityType {
+		case domain.ActivityEndOfConversation, domain.ActivityParticipantAdded, domain.ActivityParticipantRemoved:
+			r.OnChange(e.RecordedEvent)
+		}
+	}
+	return nil
+}
+
+// scanStarted reads the fields routing needs of a ConversationStarted
+// without decoding the rest; ok is false for data not in the plain form
+// Parley writes, which is then decoded.
+func scanStarted(data []byte) (domain.ConversationStarted, bool) {
+	var e domain.ConversationStarted
+	p := jsonscan.New(data)
+	p.Object(func(key []byte) bool {
+		switch string(key) {
+		case "subject":
+			e.Subject = p.Str()
+		case "channel":
+			e.Channel = p.Str()
+		case "customer":
+			p.Object(func(key []byte) bool {
+				if string(key) != "personal" {
+					p.Value()
+					return true
+				}
+				pd := &e.Customer.Personal
+				p.Object(func(key []byte) bool {
+					switch string(key) {
+					case "firstName":
+						pd.FirstName = p.Str()
+					case "lastName":
+						pd.LastName = p.Str()
+					default:
+						p.Value()
+					}
+					return true
+				})
+				return true
+			})
+		default:
+			p.Value()
+		}
+		return true
+	})
+	return e, p.Done()
+}

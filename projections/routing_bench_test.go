@@ -1,0 +1,189 @@
+//go:build unix
+
+package projections_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/adapters/diskstore"
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/routing"
+	"github.com/parley-chat/parley/projections"
+	"github.com/parley-chat/parley/test/benchdata"
+)
+
+// routedEvents returns the routing events of conversation id, assigned to
+// agent after waiting 2 s, and the agent's claim and release of it.
+func routedEvents(id, agent string, start time.Time) (ticket, claims []domain.EventData, err error) {
+	enc := func(e routing.Event) domain.EventData {
+		d, encErr := routing.Encode(domain.NameUUID(fmt.Sprint(id, e.EventType())), e, domain.Metadata{})
+		if encErr != nil {
+			err = encErr
+		}
+		return d
+	}
+	ticket = []domain.EventData{
+		enc(routing.ConversationQueued{ConversationID: id, Queue: "default", Reason: routing.ReasonNew, Channel: "web", Timestamp: start}),
+		enc(routing.ConversationAssigned{ConversationID: id, AgentID: agent, Queue: "default", WaitedMs: 2000, Candidates: []string{agent}, Timestamp: start.Add(2 * time.Second)}),
+	}
+	claims = []domain.EventData{
+		enc(routing.AgentClaimed{AgentID: agent, ConversationID: id, Timestamp: start.Add(2 * time.Second)}),
+		enc(routing.AgentReleased{AgentID: agent, ConversationID: id, Reason: "ended", Timestamp: start.Add(time.Minute)}),
+	}
+	return ticket, claims, err
+}
+
+// fillRoutedStore appends n ended conversations of 10 events; with routed,
+// each also has its routing stream and its agent's claim and release.
+func fillRoutedStore(dir string, n int, routed bool) error {
+	s, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	const writers = 16
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			ctx := context.Background()
+			for i := w; i < n; i += writers {
+				id := domain.NameUUID(fmt.Sprint("routed-bench-", i))
+				start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+				evs, err := benchdata.Conversation(benchdata.Spec{ID: id, Channel: "web", Messages: 4, Ended: true, Start: start})
+				if err == nil {
+					_, err = s.Append(ctx, domain.StreamName(id), domain.NoStream(), evs)
+				}
+				if err == nil && routed {
+					agent := fmt.Sprint("agent-", i%100)
+					ticket, claims, rerr := routedEvents(id, agent, start)
+					err = rerr
+					if err == nil {
+						_, err = s.Append(ctx, routing.TicketStream(id), domain.NoStream(), ticket)
+					}
+					if err == nil {
+						_, err = s.Append(ctx, routing.AgentStream(agent), domain.Any(), claims)
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// routingConversations makes BenchmarkRoutingStartup's history smaller, to
+// profile quickly.
+var routingConversations = flag.Int("routing-conversations", 100_000, "conversations in BenchmarkRoutingStartup's stores")
+
+// BenchmarkRoutingStartup measures what 100,000 routed conversations add to
+// the start of parley serve: the live feed over a history of 100,000 ended
+// conversations without routing, then over one where each was also queued,
+// assigned, claimed and released, with the routing read model folding.
+func BenchmarkRoutingStartup(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds two stores of 100,000 conversations first")
+	}
+	n := *routingConversations
+	for _, routed := range []bool{false, true} {
+		dir, err := os.MkdirTemp("", "parley-routing-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		start := time.Now()
+		if err := fillRoutedStore(dir, n, routed); err != nil {
+			b.Fatal(err)
+		}
+		name := map[bool]string{false: "unrouted", true: "routed"}[routed]
+		fmt.Fprintf(os.Stderr, "BenchmarkRoutingStartup/%s: built the store in %s\n", name, time.Since(start).Round(time.Millisecond))
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				store := openChecked(b, dir)
+				board := projections.NewRouting()
+				start, cpu := time.Now(), cpuTime()
+				replayFeedWith(b, store, func(_ context.Context, e *projections.FeedEvent) error {
+					if routed {
+						return board.Consume(e)
+					}
+					return nil
+				})
+				b.ReportMetric(time.Since(start).Seconds(), "feed-s")
+				b.ReportMetric((cpuTime() - cpu).Seconds(), "feed-cpu-s")
+				store.Close()
+			}
+		})
+	}
+}
+
+// replayFeedWith is replayFeed with one more consumer.
+func replayFeedWith(b *testing.B, store domain.EventStore, extra projections.FeedHandler) {
+	infos := projections.NewConversationInfos(store, 1000)
+	connectors := projections.NewConnectors()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := projections.RunFeed(ctx, store, 0, quiet, cancel,
+		func(ctx context.Context, e *projections.FeedEvent) error {
+			infos.Apply(e)
+			if err := extra(ctx, e); err != nil {
+				return err
+			}
+			return connectors.Apply(e)
+		})
+	if err != context.Canceled {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkRoutingQueued10k measures the memory the routing read model
+// holds for 10,000 conversations waiting in queues.
+func BenchmarkRoutingQueued10k(b *testing.B) {
+	const n = 10_000
+	var recs []domain.RecordedEvent
+	for i := range n {
+		id := domain.NameUUID(fmt.Sprint("queued-bench-", i))
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Millisecond)
+		evs, err := benchdata.Conversation(benchdata.Spec{ID: id, Channel: "web", Start: start})
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs = append(recs, benchdata.Recorded(domain.StreamName(id), evs)...)
+		ticket, _, err := routedEvents(id, "agent-1", start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs = append(recs, benchdata.Recorded(routing.TicketStream(id), ticket[:1])...)
+	}
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		board := projections.NewRouting()
+		for _, rec := range recs {
+			if err := board.Consume(projections.NewFeedEvent(rec)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		figures := board.Queues([]string{"default"}, time.Now())
+		if figures[0].Waiting != n {
+			b.Fatalf("waiting = %d, want %d", figures[0].Waiting, n)
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MB")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/conversation")
+		runtime.KeepAlive(board)
+	}
+}
