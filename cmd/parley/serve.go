@@ -19,6 +19,7 @@ import (
 	"github.com/parley-chat/parley/adapters/diskspace"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/logredact"
+	"github.com/parley-chat/parley/adapters/socketio"
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
@@ -45,6 +46,10 @@ type ServeConfig struct {
 
 	AckTimeout      time.Duration
 	ConnectorWindow int
+
+	SocketIOWebsocketOnly bool
+	SocketIOPingInterval  time.Duration
+	SocketIOPingTimeout   time.Duration
 
 	MaxFrameBytes     int64
 	MaxTextLength     int
@@ -87,6 +92,10 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 
 	fs.DurationVar(&c.AckTimeout, "connector-ack-timeout", 30*time.Second, "how long a connector has to acknowledge a message before it is sent again")
 	fs.IntVar(&c.ConnectorWindow, "connector-window", 100, "conversations that may each have a message in flight to one connector connection")
+
+	fs.BoolVar(&c.SocketIOWebsocketOnly, "socketio-websocket-only", false, "Socket.IO without HTTP long-polling, for load balancers without sticky sessions")
+	fs.DurationVar(&c.SocketIOPingInterval, "socketio-ping-interval", 25*time.Second, "how often Socket.IO clients are pinged")
+	fs.DurationVar(&c.SocketIOPingTimeout, "socketio-ping-timeout", 20*time.Second, "how long a Socket.IO client has to answer a ping")
 
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", 64<<10, "largest websocket frame accepted")
 	fs.IntVar(&c.MaxTextLength, "max-text-length", domain.DefaultLimits.MaxTextLength, "longest message text, in characters")
@@ -206,8 +215,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.Addr = ln.Addr().String()
+	sio := socketio.New(m.hub, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
+		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
 	m.server = &http.Server{
-		Handler:           api,
+		Handler:           withSocketIO(api, sio),
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		IdleTimeout:       m.Config.IdleTimeout,
@@ -319,4 +330,15 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(logredact.New(slog.NewJSONHandler(os.Stderr, opts))), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// withSocketIO serves Socket.IO at its own path beside the API.
+func withSocketIO(api, sio http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, socketio.Path) {
+			sio.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
