@@ -75,6 +75,21 @@ func (s *Server) Sessions() int {
 	return len(s.sessions)
 }
 
+// Close tells every client the server is going away: each session closes
+// once its queued packets are written, and the clients reconnect
+// elsewhere or later.
+func (s *Server) Close() {
+	s.mu.Lock()
+	all := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		all = append(all, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range all {
+		_ = sess.CloseWithMsg(nil)
+	}
+}
+
 // ServeHTTP serves the Engine.IO requests of every transport.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !s.hub.OriginAllowed(r) {

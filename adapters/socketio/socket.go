@@ -125,9 +125,21 @@ func (s *session) refuseConnect(err error) {
 	time.AfterFunc(connectErrorDelay, s.close)
 }
 
-// event turns an EVENT packet, [ack id]["name", data], into the JSON
-// websocket's frame {"event", "data", "ack"} and gives it to the hub.
+// event gives the hub the frame of an EVENT packet, or answers a packet
+// that is not an event.
 func (s *session) event(peer *ws.Peer, p []byte) {
+	frame, refused := eventFrame(p)
+	if refused != nil {
+		_ = s.push(refused, false)
+		return
+	}
+	peer.Receive(frame)
+}
+
+// eventFrame turns an EVENT packet, [ack id]["name", data], into the JSON
+// websocket's frame {"event", "data", "ack"}; a packet that is not one is
+// answered as the hub answers a bad frame: the returned packet.
+func eventFrame(p []byte) (frame, refused []byte) {
 	i := 0
 	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
 		i++
@@ -136,10 +148,11 @@ func (s *session) event(peer *ws.Peer, p []byte) {
 	var args []json.RawMessage
 	var name string
 	if json.Unmarshal(body, &args) != nil || len(args) == 0 || json.Unmarshal(args[0], &name) != nil || name == "" {
-		s.refuseEvent(ackID, domain.FieldError(domain.CodeInvalid, "event", `an event packet must be ["event", data]`))
-		return
+		err := domain.FieldError(domain.CodeInvalid, "event", `an event packet must be ["event", data]`)
+		data, _ := json.Marshal(map[string]string{"code": string(domain.ErrorCode(err)), "message": domain.ErrorMessage(err), "field": "event"})
+		return nil, errorPacket(ackID, data)
 	}
-	frame := make([]byte, 0, len(body)+len(ackID)+32)
+	frame = make([]byte, 0, len(body)+len(ackID)+32)
 	frame = append(append(frame, `{"event":`...), args[0]...)
 	if len(args) > 1 {
 		frame = append(append(frame, `,"data":`...), args[1]...)
@@ -147,21 +160,15 @@ func (s *session) event(peer *ws.Peer, p []byte) {
 	if len(ackID) > 0 {
 		frame = append(append(frame, `,"ack":`...), ackID...)
 	}
-	peer.Receive(append(frame, '}'))
-}
-
-// refuseEvent answers an event packet that is not one, as the hub answers
-// a bad frame.
-func (s *session) refuseEvent(ackID []byte, err error) {
-	data, _ := json.Marshal(map[string]string{"code": string(domain.ErrorCode(err)), "message": domain.ErrorMessage(err), "field": "event"})
-	_ = s.push(errorPacket(ackID, data), false)
+	return append(frame, '}'), nil
 }
 
 // Write implements ws.Conn: the hub's frame becomes a Socket.IO packet.
 func (s *session) Write(frame []byte) error { return s.push(packetOf(frame), true) }
 
 // CloseWithMsg implements ws.Conn: the session closes once the packets
-// queued before are written. The client sees its transport close and
+// queued before are written, when a poll or a websocket is there to write
+// them. The client sees its transport close and
 // reconnects, which is what every close of the hub asks for (going away,
 // too slow, an internal error).
 func (s *session) CloseWithMsg([]byte) error {
@@ -171,7 +178,17 @@ func (s *session) CloseWithMsg([]byte) error {
 		return nil
 	}
 	s.closing = true
+	// A polling client that is not polling now may never come back for
+	// the close: it is closed at once (it reconnects and rejoins with
+	// since). Otherwise a writer that cannot finish is cut off after
+	// PingTimeout.
+	idle := s.conn == nil && !s.polling
 	s.mu.Unlock()
+	if idle {
+		s.close()
+		return nil
+	}
+	time.AfterFunc(s.srv.cfg.PingTimeout, s.close)
 	s.signal()
 	return nil
 }

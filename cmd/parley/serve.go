@@ -149,6 +149,7 @@ type Main struct {
 
 	store    domain.EventStore
 	hub      *ws.Hub
+	sio      *socketio.Server
 	server   *http.Server
 	feedCtx  context.Context
 	cancel   context.CancelFunc
@@ -215,10 +216,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.Addr = ln.Addr().String()
-	sio := socketio.New(m.hub, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
+	m.sio = socketio.New(m.hub, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
 		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
 	m.server = &http.Server{
-		Handler:           withSocketIO(api, sio),
+		Handler:           withSocketIO(api, m.sio),
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		IdleTimeout:       m.Config.IdleTimeout,
@@ -288,6 +289,11 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	if m.sio != nil {
+		// Long polls are requests in flight: they are answered with a
+		// close packet, or Shutdown would wait for them.
+		m.sio.Close()
+	}
 	if m.server != nil {
 		errs = append(errs, m.server.Shutdown(ctx))
 	}
