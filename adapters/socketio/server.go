@@ -65,6 +65,11 @@ func New(hub *ws.Hub, cfg Config, logger *slog.Logger) *Server {
 	s := &Server{hub: hub, cfg: cfg, logger: logger, sessions: map[string]*session{},
 		maxPayload: hub.MaxFrameBytes() + packetOverhead}
 	s.upgrader.CheckOrigin = hub.OriginAllowed
+	// Zero sizes reuse the server's buffers handed over with the
+	// connection for reading; the write buffer is taken from the pool for
+	// each write only: an idle socket then holds neither.
+	s.upgrader.ReadBufferSize, s.upgrader.WriteBufferSize = 0, 0
+	s.upgrader.WriteBufferPool = &sync.Pool{}
 	return s
 }
 
