@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -248,4 +251,42 @@ func TestSocketIOWebsocketOnly(t *testing.T) {
 	if tr := c.connected(); tr != "websocket" {
 		t.Fatalf("transport %q", tr)
 	}
+}
+
+// TestSocketIOReadmeExample runs the README's Socket.IO client example as
+// it is written there, against a server with authentication on.
+func TestSocketIOReadmeExample(t *testing.T) {
+	needNode(t)
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- socketio-example -->\n```js\n"
+	_, rest, ok := strings.Cut(string(readme), marker)
+	code, _, closed := strings.Cut(rest, "\n```")
+	if !ok || !closed {
+		t.Fatal("the README has no Socket.IO example")
+	}
+	file := filepath.Join(t.TempDir(), "customer.js")
+	if err := os.WriteFile(file, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	modules, _ := filepath.Abs(filepath.Join(sioDir, "node_modules"))
+	s := startServer(t, t.TempDir())
+	cmd := exec.Command("node", file)
+	cmd.Env = append(os.Environ(), "PARLEY_URL=http://"+s.addr, "NODE_PATH="+modules)
+	done := make(chan struct{})
+	var out []byte
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("the example did not end:\n%s", out)
+	}
+	if err != nil || !strings.Contains(string(out), "joined as customer") || !strings.Contains(string(out), "sent as #") {
+		t.Fatalf("the example: %v\n%s", err, out)
+	}
+	t.Logf("the example printed:\n%s", out)
 }
