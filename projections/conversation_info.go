@@ -39,6 +39,9 @@ type Summary struct {
 	StartedAt string             `json:"startedAt,omitempty"`
 	EndedAt   string             `json:"endedAt,omitempty"`
 	Customer  domain.Participant `json:"customer"`
+	// Fields are the init request's fields Parley does not know; staff
+	// see them, the customer does not (For).
+	Fields []domain.Field `json:"fields,omitempty"`
 }
 
 // ParticipantView is a participant with its role and joined/left state.
@@ -88,6 +91,7 @@ func (in *Info) fold(rev int64, e domain.Event) {
 	case domain.ConversationStarted:
 		c := &in.Conversation
 		c.Channel, c.Language, c.Subject, c.URL, c.Comment = e.Channel, e.Language, e.Subject, e.URL, e.Comment
+		c.Fields = e.Fields
 		c.Status = StatusActive
 		c.StartedAt = e.Timestamp
 		c.Customer = domain.Participant{ID: e.Customer.ParticipantID, Name: e.Customer.Personal.DisplayName(), Role: domain.RoleCustomer}
@@ -149,7 +153,11 @@ func (in *Info) Role(id string) domain.Role {
 // only the messages visible to them, and only those after sequence since
 // (all when since < 0).
 func (in *Info) For(id string, role domain.Role, since int64) *Info {
-	return in.view(since, func(m domain.Message) bool { return m.VisibleTo(id, role) })
+	out := in.view(since, func(m domain.Message) bool { return m.VisibleTo(id, role) })
+	if !role.IsStaff() {
+		out.Conversation.Fields = nil
+	}
+	return out
 }
 
 // Copy returns the whole view, unaffected by later Apply calls on in.

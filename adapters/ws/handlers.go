@@ -22,13 +22,17 @@ type joinData struct {
 	Token string `json:"token"`
 }
 
-// infoData is the data of conversationInfo.
+// infoData is the data of conversationInfo. Participant is the list of
+// participants, as the document names it beside role; Self is the joiner.
+// Participants is the same list under the name it had before (ADR 23),
+// kept for one release.
 type infoData struct {
 	Conversation projections.Summary           `json:"conversation"`
 	Messages     []domain.Message              `json:"messages"`
+	Participant  []projections.ParticipantView `json:"participant"`
 	Participants []projections.ParticipantView `json:"participants"`
 	Role         domain.Role                   `json:"role"`
-	Participant  domain.Participant            `json:"participant"`
+	Self         domain.Participant            `json:"self"`
 }
 
 // joinAck is the ack of joinConversation.

@@ -186,9 +186,10 @@ func (h *Hub) joinRoom(ctx context.Context, m *member, in *projections.Info, sin
 	m.client.send(encodeFrame(EventConversationInfo, nil, infoData{
 		Conversation: view.Conversation,
 		Messages:     view.Messages,
+		Participant:  view.Participants,
 		Participants: view.Participants,
 		Role:         m.who.Role,
-		Participant:  m.who,
+		Self:         m.who,
 	}))
 	if len(ack) > 0 {
 		m.client.send(encodeFrame(EventAck, ack, joinAck{ConversationID: m.conv, Participant: m.who, Sequence: m.cursor}))

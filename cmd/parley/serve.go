@@ -17,6 +17,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/auth"
 	"github.com/parley-chat/parley/adapters/diskspace"
+	"github.com/parley-chat/parley/adapters/greetings"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/logredact"
 	"github.com/parley-chat/parley/adapters/socketio"
@@ -46,6 +47,8 @@ type ServeConfig struct {
 
 	AckTimeout      time.Duration
 	ConnectorWindow int
+
+	GreetingsFile string
 
 	SocketIOWebsocketOnly bool
 	SocketIOPingInterval  time.Duration
@@ -93,6 +96,7 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AckTimeout, "connector-ack-timeout", 30*time.Second, "how long a connector has to acknowledge a message before it is sent again")
 	fs.IntVar(&c.ConnectorWindow, "connector-window", 100, "conversations that may each have a message in flight to one connector connection")
 
+	fs.StringVar(&c.GreetingsFile, "greetings-file", "", "JSON file of greetings by language tag, with {name}, over the shipped ones (en, de, fr, es, pt, ar, he)")
 	fs.BoolVar(&c.SocketIOWebsocketOnly, "socketio-websocket-only", false, "Socket.IO without HTTP long-polling, for load balancers without sticky sessions")
 	fs.DurationVar(&c.SocketIOPingInterval, "socketio-ping-interval", 25*time.Second, "how often Socket.IO clients are pinged")
 	fs.DurationVar(&c.SocketIOPingTimeout, "socketio-ping-timeout", 20*time.Second, "how long a Socket.IO client has to answer a ping")
@@ -165,6 +169,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	greet := greetings.Default()
+	if m.Config.GreetingsFile != "" {
+		if greet, err = greetings.Load(m.Config.GreetingsFile); err != nil {
+			return err
+		}
+	}
 	store, err := openStore(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
@@ -175,7 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
 	}
 	svc, err := domain.NewService(domain.ServiceConfig{
-		Store: store, Now: time.Now, NewID: uuid.NewString,
+		Store: store, Now: time.Now, NewID: uuid.NewString, Greeting: greet.Greeting,
 		Limits: domain.Limits{MaxTextLength: m.Config.MaxTextLength, MaxAttachments: m.Config.MaxAttachments, MaxParticipants: m.Config.MaxParticipants},
 	})
 	if err != nil {
