@@ -48,7 +48,9 @@ func TestInitAsTheDocumentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServer(t, t.TempDir(), "--greetings-file", greetings, "--init-burst", "100", "--inits-per-minute", "1000")
-	base := func() map[string]any { return map[string]any{"channel": "web", "email": "ada@example.com", "firstName": "Ada"} }
+	base := func() map[string]any {
+		return map[string]any{"channel": "web", "email": "ada@example.com", "firstName": "Ada"}
+	}
 
 	for _, tc := range []struct {
 		name, key string
