@@ -2,7 +2,7 @@
 // protocol 4, Socket.IO protocol 5, default namespace), at /socket.io/, with
 // HTTP long-polling and the upgrade to a websocket. It holds no chat rules
 // of its own: each Socket.IO event is turned into the JSON websocket's frame
-// and handled by ws.Hub, and each frame the hub sends is turned back into a
+// and handled by the hub (Hub: the JSON websocket's ws.Hub), and each frame the hub sends is turned back into a
 // Socket.IO event, ack or error.
 package socketio
 
@@ -18,7 +18,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 )
 
@@ -38,7 +37,7 @@ type Config struct {
 
 // Server is the Socket.IO edge of one hub.
 type Server struct {
-	hub    *ws.Hub
+	hub    Hub
 	cfg    Config
 	logger *slog.Logger
 	// maxPayload bounds one polling request body and one websocket
@@ -55,7 +54,7 @@ type Server struct {
 const packetOverhead = 256
 
 // New returns the Socket.IO edge of hub.
-func New(hub *ws.Hub, cfg Config, logger *slog.Logger) *Server {
+func New(hub Hub, cfg Config, logger *slog.Logger) *Server {
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 25 * time.Second
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 )
 
@@ -39,7 +38,7 @@ type item struct {
 
 // session is one Engine.IO connection: a queue of packets to write, over
 // long-polling until the client upgrades it to a websocket. It is the
-// hub's ws.Conn once the client connected to the namespace.
+// hub's Conn once the client connected to the namespace.
 type session struct {
 	srv *Server
 	id  string
@@ -61,7 +60,7 @@ type session struct {
 	// closing is set once the hub asked to close after the queued frames.
 	closing bool
 	closed  bool
-	peer    *ws.Peer
+	peer    Peer
 	// awaitingPong is set from a ping until its pong; timer drives both.
 	awaitingPong bool
 	timer        *time.Timer

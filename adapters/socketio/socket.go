@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 )
 
@@ -127,7 +126,7 @@ func (s *session) refuseConnect(err error) {
 
 // event gives the hub the frame of an EVENT packet, or answers a packet
 // that is not an event.
-func (s *session) event(peer *ws.Peer, p []byte) {
+func (s *session) event(peer Peer, p []byte) {
 	frame, refused := eventFrame(p)
 	if refused != nil {
 		_ = s.push(refused, false)
@@ -163,10 +162,10 @@ func eventFrame(p []byte) (frame, refused []byte) {
 	return append(frame, '}'), nil
 }
 
-// Write implements ws.Conn: the hub's frame becomes a Socket.IO packet.
+// Write implements Conn: the hub's frame becomes a Socket.IO packet.
 func (s *session) Write(frame []byte) error { return s.push(packetOf(frame), true) }
 
-// CloseWithMsg implements ws.Conn: the session closes once the packets
+// CloseWithMsg implements Conn: the session closes once the packets
 // queued before are written, when a poll or a websocket is there to write
 // them. The client sees its transport close and
 // reconnects, which is what every close of the hub asks for (going away,
@@ -193,7 +192,7 @@ func (s *session) CloseWithMsg([]byte) error {
 	return nil
 }
 
-// IsClosed implements ws.Conn.
+// IsClosed implements Conn.
 func (s *session) IsClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,7 +209,7 @@ func packetOf(frame []byte) []byte {
 	if bytes.HasPrefix(frame, []byte(head)) {
 		if n := bytes.Index(frame[len(head):], []byte(sep)); n > 0 {
 			name := frame[len(head) : len(head)+n]
-			if string(name) != ws.EventAck && string(name) != ws.EventError {
+			if string(name) != eventAck && string(name) != eventError {
 				// Only ack and error frames carry an ack: this frame is
 				// name and data, which is written as it is.
 				data := frame[len(head)+n+len(sep) : len(frame)-1]
@@ -230,9 +229,9 @@ func packetOf(frame []byte) []byte {
 		f.Data = json.RawMessage("null")
 	}
 	switch {
-	case f.Event == ws.EventAck && len(f.Ack) > 0:
+	case f.Event == eventAck && len(f.Ack) > 0:
 		return ackPacket(f.Ack, f.Data)
-	case f.Event == ws.EventError:
+	case f.Event == eventError:
 		return errorPacket(f.Ack, f.Data)
 	}
 	name, _ := json.Marshal(f.Event)
@@ -255,7 +254,7 @@ func ackPacket(ackID, data []byte) []byte {
 // error when the event had no callback.
 func errorPacket(ackID, data []byte) []byte {
 	if len(ackID) == 0 || ackID[0] == '"' {
-		return eventPacket([]byte(ws.EventError), data)
+		return eventPacket([]byte(eventError), data)
 	}
 	b := make([]byte, 0, len(ackID)+len(data)+16)
 	b = append(append(append(b, pMessage, sAck), ackID...), `[{"error":`...)

@@ -226,7 +226,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.Addr = ln.Addr().String()
-	m.sio = socketio.New(m.hub, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
+	m.sio = socketio.New(socketioHub{m.hub}, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
 		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
 	m.server = &http.Server{
 		Handler:           withSocketIO(api, m.sio),
@@ -357,4 +357,12 @@ func withSocketIO(api, sio http.Handler) http.Handler {
 		}
 		api.ServeHTTP(w, r)
 	})
+}
+
+// socketioHub serves Socket.IO connections with the JSON websocket's hub.
+type socketioHub struct{ *ws.Hub }
+
+// Attach implements socketio.Hub.
+func (h socketioHub) Attach(conn socketio.Conn, principal domain.Principal) socketio.Peer {
+	return h.Hub.Attach(conn, principal)
 }
