@@ -132,8 +132,8 @@ func TestSocketIOLimits(t *testing.T) {
 	})
 }
 
-// TestSocketIOShutdown: a graceful shutdown answers the long polls under
-// way, so it needs no more than the JSON websocket's, and stores the leave
+// TestSocketIOShutdown: a client on long-polling alone chats; a graceful
+// shutdown answers the long polls under way, so it needs no more than the JSON websocket's, and stores the leave
 // of each Socket.IO customer.
 func TestSocketIOShutdown(t *testing.T) {
 	dataDir := t.TempDir()
@@ -143,6 +143,17 @@ func TestSocketIOShutdown(t *testing.T) {
 	customer.connected()
 	customer.mustCall("joinConversation", map[string]any{"conversationId": chat.ConversationID, "id": chat.Participant.ID})
 	customer.event("conversationInfo")
+	// Long-polling alone carries the chat both ways.
+	agent := dialAs(t, s, "agent", agentKey)
+	agent.mustCall("joinConversation", map[string]any{"conversationId": chat.ConversationID, "name": "Grace"})
+	agent.mustCall("sendMessage", map[string]any{"type": "ChatMessage", "text": "Polling works"})
+	if got := sioNextChat(t, customer); got.Text != "Polling works" {
+		t.Fatalf("the polling customer got %+v", got)
+	}
+	customer.mustCall("sendMessage", map[string]any{"type": "ChatMessage", "text": "So it does"})
+	if got := nextChat(t, agent); got.Text != "So it does" {
+		t.Fatalf("the agent got %+v", got)
+	}
 	s.stop()
 	if code := s.cmd.ProcessState.ExitCode(); code != 0 || strings.Contains(s.logs.String(), "deadline exceeded") {
 		t.Fatalf("shutdown exited %d:\n%s", code, s.logs.String())
