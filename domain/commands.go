@@ -8,6 +8,10 @@ type Env struct {
 	Now    time.Time
 	NewID  func() string
 	Limits Limits
+	// Greeting returns the greetings text for a participant called name in
+	// a conversation in language (a BCP 47 tag, or ""); nil greets in
+	// English.
+	Greeting func(language, name string) string
 }
 
 // Limits bound what a message may hold.
@@ -51,6 +55,10 @@ type StartConversation struct {
 	RequestID       string
 	ClientTimestamp string
 	Personal        PersonalData
+	// Fields are the init request's fields Parley does not know, which the
+	// document lets developers define: kept with the conversation and
+	// shown to staff.
+	Fields []Field
 }
 
 // JoinConversation adds a socket of a participant to the conversation.

@@ -3,8 +3,13 @@ package domain
 import (
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
+
+// ChannelWeb is the channel of the web widget, the only one no connector
+// carries.
+const ChannelWeb = "web"
 
 func (cmd StartConversation) decide(c *Conversation, env Env) ([]Event, error) {
 	if c.Started {
@@ -19,6 +24,19 @@ func (cmd StartConversation) decide(c *Conversation, env Env) ([]Event, error) {
 		return nil, FieldError(CodeInvalid, "channel", "channel is required")
 	}
 	p := cmd.Personal
+	if cmd.Channel != ChannelWeb && p.RefID == "" && p.Phone != "" {
+		// "Normally phone number is used as refId": a connector needs a
+		// number to send the customer's messages to.
+		p.RefID = p.Phone
+	}
+	if err := checkFields(cmd.Fields); err != nil {
+		return nil, err
+	}
+	if cmd.ClientTimestamp != "" {
+		if _, err := time.Parse(time.RFC3339, cmd.ClientTimestamp); err != nil {
+			return nil, FieldError(CodeInvalid, "timestamp", "timestamp must be ISO 8601 as RFC 3339, with a zone: 2026-11-23T10:00:00Z, not %q", Clip(cmd.ClientTimestamp))
+		}
+	}
 	if err := CheckText("firstName", p.FirstName); err != nil {
 		return nil, err
 	}
@@ -46,7 +64,24 @@ func (cmd StartConversation) decide(c *Conversation, env Env) ([]Event, error) {
 		ClientTimestamp: cmd.ClientTimestamp,
 		Timestamp:       FormatTime(env.Now),
 		Customer:        Customer{ParticipantID: cmd.CustomerID, Personal: p},
+		Fields:          cmd.Fields,
 	}}, nil
+}
+
+// checkFields holds fields Parley does not know to the limits their schema
+// sets, naming the field at fault.
+func checkFields(fields []Field) error {
+	for i, f := range fields {
+		switch {
+		case i >= MaxFields:
+			return FieldError(CodeInvalid, f.Name, "at most %d fields that Parley does not know are kept; %s is one more", MaxFields, Clip(f.Name))
+		case f.Name == "" || len(f.Name) > MaxFieldNameBytes || ControlIndex(f.Name) >= 0:
+			return FieldError(CodeInvalid, Clip(f.Name), "a field name must be 1 to %d bytes without control characters", MaxFieldNameBytes)
+		case len(f.Value) > MaxFieldBytes:
+			return FieldError(CodeInvalid, f.Name, "%s is longer than %d bytes", Clip(f.Name), MaxFieldBytes)
+		}
+	}
+	return nil
 }
 
 func (cmd JoinConversation) decide(c *Conversation, env Env) ([]Event, error) {
@@ -93,7 +128,7 @@ func (cmd JoinConversation) decide(c *Conversation, env Env) ([]Event, error) {
 	if known := c.Participants[p.ID]; known == nil || !known.Greeted {
 		g := activity(c, env, SystemParticipant, ActivityGreetings, now)
 		g.To = []Participant{p}
-		g.Text = "Welcome, " + p.Name + "."
+		g.Text = greeting(env, c, p)
 		events = append(events, g)
 	}
 	return events, nil
@@ -119,6 +154,19 @@ func (cmd EndConversation) decide(c *Conversation, env Env) ([]Event, error) {
 		return nil, Errorf(CodeNotParticipant, "participant %s has not joined conversation %s", cmd.By.ID, c.ID)
 	}
 	return []Event{activity(c, env, p.Participant, ActivityEndOfConversation, FormatTime(env.Now))}, nil
+}
+
+// greeting is the greetings text for p: in the conversation's language for
+// the customer, in English for staff.
+func greeting(env Env, c *Conversation, p Participant) string {
+	language := ""
+	if p.Role == RoleCustomer {
+		language = c.Start.Language
+	}
+	if env.Greeting == nil {
+		return "Welcome, " + p.Name + "."
+	}
+	return env.Greeting(language, p.Name)
 }
 
 // activity builds an ActivityMessage written by the server.

@@ -16,7 +16,7 @@ const (
 // this build. eventschemas holds a schema for each, and a test keeps the two in
 // step.
 var SchemaVersions = map[string]int{
-	EventConversationStarted: 2,
+	EventConversationStarted: 3,
 	EventChatMessage:         1,
 	EventActivityMessage:     1,
 
@@ -49,7 +49,23 @@ type ConversationStarted struct {
 	// Timestamp is when Parley started the conversation.
 	Timestamp string   `json:"timestamp"`
 	Customer  Customer `json:"customer"`
+	// Fields are the init request's fields Parley does not know, in the
+	// order of their names (schema version 3).
+	Fields []Field `json:"fields,omitempty"`
 }
+
+// Field is one init request field that Parley does not know, kept as given.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// The most a conversation keeps of fields Parley does not know.
+const (
+	MaxFields         = 20
+	MaxFieldBytes     = 1000 // of one field's value
+	MaxFieldNameBytes = 200
+)
 
 // EventType implements Event.
 func (ConversationStarted) EventType() string { return EventConversationStarted }

@@ -18,6 +18,8 @@ type ServiceConfig struct {
 	Limits Limits
 	// CacheSize is how many conversations' states are kept in memory.
 	CacheSize int
+	// Greeting writes greetings (Env.Greeting); nil greets in English.
+	Greeting func(language, name string) string
 }
 
 // Service runs commands: it loads a conversation's state, decides, and
@@ -30,8 +32,10 @@ type Service struct {
 	now    func() time.Time
 	newID  func() string
 	limits Limits
-	cache  *stateCache
-	locks  [lockStripes]sync.Mutex
+	// greeting writes greetings; nil greets in English.
+	greeting func(language, name string) string
+	cache    *stateCache
+	locks    [lockStripes]sync.Mutex
 	// channels serialises messages of one customer on one channel.
 	channels channelLocks
 }
@@ -71,7 +75,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 10000
 	}
-	return &Service{store: cfg.Store, now: cfg.Now, newID: cfg.NewID, limits: cfg.Limits, cache: newStateCache(cfg.CacheSize)}, nil
+	return &Service{store: cfg.Store, now: cfg.Now, newID: cfg.NewID, limits: cfg.Limits, greeting: cfg.Greeting, cache: newStateCache(cfg.CacheSize)}, nil
 }
 
 // Limits returns the message limits in force.
@@ -171,7 +175,9 @@ func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Meta
 	}
 }
 
-func (s *Service) env() Env { return Env{Now: s.now(), NewID: s.newID, Limits: s.limits} }
+func (s *Service) env() Env {
+	return Env{Now: s.now(), NewID: s.newID, Limits: s.limits, Greeting: s.greeting}
+}
 
 // append stores events after c's last revision and folds them into c.
 func (s *Service) append(ctx context.Context, c *Conversation, events []Event, meta Metadata) (Result, error) {

@@ -188,11 +188,12 @@ func TestChecked_ReadValidatesAndUpcasts(t *testing.T) {
 			if len(got) != len(stored) {
 				t.Fatalf("got %d events, want %d", len(got), len(stored))
 			}
-			if v := got[0].Metadata.SchemaVersion; v != 2 {
-				t.Errorf("ConversationStarted read at version %d, want 2", v)
+			latest := domain.SchemaVersions[domain.EventConversationStarted]
+			if v := got[0].Metadata.SchemaVersion; v != latest {
+				t.Errorf("ConversationStarted read at version %d, want %d", v, latest)
 			}
-			if err := reg.Validate(got[0].Type, 2, got[0].Data); err != nil {
-				t.Errorf("upcast ConversationStarted fails v2: %v", err)
+			if err := reg.Validate(got[0].Type, latest, got[0].Data); err != nil {
+				t.Errorf("upcast ConversationStarted fails v%d: %v", latest, err)
 			}
 			e, err := domain.DecodeEvent(got[0])
 			if err != nil || e.(domain.ConversationStarted).Customer.Personal.LastName != "Jansen" {

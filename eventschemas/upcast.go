@@ -28,6 +28,7 @@ import (
 var upcasters = map[string]map[int]upcaster{
 	domain.EventConversationStarted: {
 		1: conversationStartedV1ToV2,
+		2: conversationStartedV2ToV3,
 	},
 }
 
@@ -98,6 +99,10 @@ func conversationStartedV1ToV2(data []byte) ([]byte, error) {
 	}
 	return json.Marshal(v1)
 }
+
+// conversationStartedV2ToV3 changes nothing: version 3 only adds the
+// optional fields, which a version 2 event never had.
+func conversationStartedV2ToV3(data []byte) ([]byte, error) { return data, nil }
 
 // errNotObject is returned by upcasters given data that is not a JSON object.
 var errNotObject = errors.New("data is not a JSON object")

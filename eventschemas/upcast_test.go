@@ -45,6 +45,23 @@ func TestUpcast(t *testing.T) {
 				},
 			},
 		},
+		"ConversationStarted v2": {
+			eventType: domain.EventConversationStarted,
+			version:   2,
+			fixture:   "ConversationStarted-v2.json",
+			want: domain.ConversationStarted{
+				ConversationID:  convID,
+				Channel:         "sms",
+				Language:        "de",
+				RequestID:       "1d2e3f40-5a6b-4c7d-8e9f-a0b1c2d3e4f5",
+				ClientTimestamp: "2026-11-23T10:00:00Z",
+				Timestamp:       "2026-11-23T10:00:00.125Z",
+				Customer: domain.Customer{
+					ParticipantID: customerID,
+					Personal:      domain.PersonalData{FirstName: "Jonas", Phone: "+49 30 5550 1234", RefID: "+49 30 5550 1234"},
+				},
+			},
+		},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -92,7 +109,7 @@ func TestUpcast_UnknownTypeOrVersion(t *testing.T) {
 	}{
 		"type without schema": {"OrderPlaced", 1},
 		"version 0":           {domain.EventConversationStarted, 0},
-		"future version":      {domain.EventConversationStarted, 3},
+		"future version":      {domain.EventConversationStarted, 4},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, _, err := reg.Upcast(tt.eventType, tt.version, data); domain.ErrorCode(err) != domain.CodeSchema {

@@ -55,6 +55,9 @@ type Summary struct {
 	StartedAt string             `json:"startedAt,omitempty"`
 	EndedAt   string             `json:"endedAt,omitempty"`
 	Customer  domain.Participant `json:"customer"`
+	// Fields are the init request's fields Parley does not know; staff
+	// see them, the customer does not (For).
+	Fields []domain.Field `json:"fields,omitempty"`
 }
 
 // ParticipantView is a participant with its role and joined/left state.
@@ -134,6 +137,10 @@ func (x *Index) fold(rev int64, e domain.Event) {
 	case domain.ConversationStarted:
 		c := &x.Conversation
 		c.Channel, c.Language, c.Subject, c.URL, c.Comment = e.Channel, e.Language, e.Subject, e.URL, e.Comment
+		c.Fields = e.Fields
+		for _, f := range e.Fields {
+			x.bytes += 32 + int64(len(f.Name)+len(f.Value))
+		}
 		c.Status = StatusActive
 		c.StartedAt = e.Timestamp
 		c.Customer = domain.Participant{ID: e.Customer.ParticipantID, Name: e.Customer.Personal.DisplayName(), Role: domain.RoleCustomer}

@@ -45,6 +45,9 @@ func (x *Index) Select(q Query) *Page {
 		limit = DefaultPageSize
 	}
 	pg := &Page{Info: *x.view()}
+	if q.Viewer != nil && !q.Viewer.Role.IsStaff() {
+		pg.Conversation.Fields = nil // the developer's fields are for staff only
+	}
 	keep := func(r *messageRef) bool { return q.Viewer == nil || r.visibleTo(q.Viewer.ID, q.Viewer.Role) }
 	end := len(x.refs)
 	if q.Before >= 0 {

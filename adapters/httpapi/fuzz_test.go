@@ -49,7 +49,7 @@ func FuzzDecodeInit(f *testing.F) {
 		canonical[name] = true
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		decode := func() (map[string]string, error) { return decodeInit(body) }
+		decode := func() (map[string]string, error) { f, _, err := decodeInit(body); return f, err }
 		fields, err := decode()
 		if err != nil {
 			if code := domain.ErrorCode(err); code != domain.CodeInvalid {

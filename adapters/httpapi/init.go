@@ -3,10 +3,13 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
 
 	"github.com/parley-chat/parley/domain"
 )
@@ -37,9 +40,14 @@ func (s *Server) initConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	fields, err := decodeInit(body)
+	fields, extra, err := decodeInit(body)
 	if err != nil {
 		return err
+	}
+	if tag := fields["language"]; tag != "" {
+		if _, err := language.Parse(tag); err != nil {
+			return domain.FieldError(domain.CodeInvalid, "language", "language must be a BCP 47 tag such as en, pt-BR or zh-Hant, not %q", domain.Clip(tag))
+		}
 	}
 	channel := fields["channel"]
 	if channel == "" {
@@ -64,6 +72,7 @@ func (s *Server) initConversation(c echo.Context) error {
 			FirstName: fields["firstName"], LastName: fields["lastName"],
 			Email: fields["email"], Phone: fields["phone"], RefID: fields["refId"],
 		},
+		Fields: extra,
 	}
 	started, err := s.svc.Start(c.Request().Context(), cmd, s.metadata(c))
 	if err != nil {
@@ -83,18 +92,29 @@ func (s *Server) initConversation(c echo.Context) error {
 	})
 }
 
-// decodeInit reads the init body into canonical field names. Unknown fields
-// are ignored, as the document lets developers define their own; known ones
+// decodeInit reads the init body into canonical field names, and the
+// fields Parley does not know, which the document lets developers define,
+// in the order of their names: at most domain.MaxFields of them, each a
+// string, number or boolean of at most domain.MaxFieldBytes. Known fields
 // must be strings (numbers are taken as written, for phone numbers).
-func decodeInit(body []byte) (map[string]string, error) {
+func decodeInit(body []byte) (map[string]string, []domain.Field, error) {
 	var raw map[string]json.RawMessage
 	if err := decodeJSON(body, &raw, false); err != nil || raw == nil {
-		return nil, domain.Errorf(domain.CodeInvalid, "the body must be one JSON object, with nothing after it")
+		return nil, nil, domain.Errorf(domain.CodeInvalid, "the body must be one JSON object, with nothing after it")
 	}
 	out := map[string]string{}
-	for key, val := range raw {
+	var extra []domain.Field
+	for _, key := range slices.Sorted(maps.Keys(raw)) {
+		val := raw[key]
 		name, ok := initFields[strings.ToLower(key)]
 		if !ok {
+			f, err := extraField(key, val)
+			if err != nil {
+				return nil, nil, err
+			}
+			if f != nil {
+				extra = append(extra, *f)
+			}
 			continue
 		}
 		val = bytes.TrimSpace(val)
@@ -104,26 +124,57 @@ func decodeInit(body []byte) (map[string]string, error) {
 			continue
 		case len(val) > 0 && val[0] == '"':
 			if err := json.Unmarshal(val, &str); err != nil {
-				return nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string", name)
+				return nil, nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string", name)
 			}
 		case len(val) > 0 && (val[0] == '-' || val[0] >= '0' && val[0] <= '9'):
 			str = string(val)
 		default:
-			return nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string", name)
+			return nil, nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string", name)
 		}
 		if len(str) > 1000 {
-			return nil, domain.FieldError(domain.CodeInvalid, name, "%s is longer than 1000 bytes", name)
+			return nil, nil, domain.FieldError(domain.CodeInvalid, name, "%s is longer than 1000 bytes", name)
 		}
 		str = strings.TrimSpace(str)
 		// Spellings of one field ("email", "EMAIL", "reqestId") arrive in
 		// map order: taking whichever came last would make a retry of the
 		// same body start another conversation.
 		if prev, dup := out[name]; dup && prev != str {
-			return nil, domain.FieldError(domain.CodeInvalid, name, "%s is given twice, with different values", name)
+			return nil, nil, domain.FieldError(domain.CodeInvalid, name, "%s is given twice, with different values", name)
 		}
 		out[name] = str
 	}
-	return out, nil
+	if len(extra) > domain.MaxFields {
+		f := extra[domain.MaxFields].Name
+		return nil, nil, domain.FieldError(domain.CodeInvalid, f, "at most %d fields that Parley does not know are kept; %s is one more", domain.MaxFields, f)
+	}
+	return out, extra, nil
+}
+
+// extraField reads a field Parley does not know: a string, number or
+// boolean as written; null is left out.
+func extraField(key string, val json.RawMessage) (*domain.Field, error) {
+	name := domain.Clip(key)
+	if len(key) > domain.MaxFieldNameBytes || domain.ControlIndex(key) >= 0 {
+		return nil, domain.FieldError(domain.CodeInvalid, name, "a field name must be at most %d bytes without control characters", domain.MaxFieldNameBytes)
+	}
+	val = bytes.TrimSpace(val)
+	var str string
+	switch {
+	case bytes.Equal(val, []byte("null")):
+		return nil, nil
+	case len(val) > 0 && val[0] == '"':
+		if err := json.Unmarshal(val, &str); err != nil {
+			return nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string, a number or a boolean", name)
+		}
+	case len(val) > 0 && val[0] != '{' && val[0] != '[':
+		str = string(val)
+	default:
+		return nil, domain.FieldError(domain.CodeInvalid, name, "%s must be a string, a number or a boolean", name)
+	}
+	if len(str) > domain.MaxFieldBytes {
+		return nil, domain.FieldError(domain.CodeInvalid, name, "%s is longer than %d bytes", name, domain.MaxFieldBytes)
+	}
+	return &domain.Field{Name: key, Value: str}, nil
 }
 
 // metadata returns the event metadata of a REST request: its correlation id

@@ -17,7 +17,7 @@ const clientKey = "parley.client"
 type client struct {
 	id      string // also stored as the connection of the events it causes
 	hub     *Hub
-	session *melody.Session
+	session sink
 	// principal is who the connection's upgrade credentials prove.
 	principal domain.Principal
 	limiter   *rate.Limiter

@@ -24,12 +24,16 @@ type joinData struct {
 }
 
 // infoData is the data of conversationInfo but its messages, which are
-// written after it as they are read (infoFrame).
+// written after it as they are read (infoFrame). Participant is the list of
+// participants, as the document names it beside role; Self is the joiner.
+// Participants is the same list under the name it had before (ADR 23),
+// kept for one release.
 type infoData struct {
 	Conversation projections.Summary           `json:"conversation"`
+	Participant  []projections.ParticipantView `json:"participant"`
 	Participants []projections.ParticipantView `json:"participants"`
 	Role         domain.Role                   `json:"role"`
-	Participant  domain.Participant            `json:"participant"`
+	Self         domain.Participant            `json:"self"`
 	// More, Since and Before are the page's (projections.Info): with since,
 	// More tells that messages up to the join's sequence remain, and Since
 	// is the since that asks for them.

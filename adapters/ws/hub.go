@@ -132,6 +132,9 @@ type Hub struct {
 	clients map[*client]struct{}
 	closing bool
 
+	// origins checks a browser request's Origin.
+	origins func(*http.Request) bool
+
 	// owed holds the participantLeft events the store could not take when
 	// their sockets closed (owed.go).
 	owed owedLeaves
@@ -156,7 +159,8 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 		go h.runDelivery(h.shards[i])
 	}
 	m := melody.New()
-	m.Upgrader.CheckOrigin = originChecker(cfg.AllowedOrigins)
+	h.origins = originChecker(cfg.AllowedOrigins)
+	m.Upgrader.CheckOrigin = h.origins
 	// Zero sizes make the websocket use the buffers handed over with the
 	// connection (see serve) instead of allocating two more.
 	m.Upgrader.ReadBufferSize, m.Upgrader.WriteBufferSize = 0, 0
@@ -199,11 +203,17 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		principal = p
 	}
+	c := h.newClient(principal)
+	h.serve(w, r, map[string]any{clientKey: c})
+}
+
+// newClient returns the state of a new connection proving principal, counted
+// among the connections whose disconnect handling is not done.
+func (h *Hub) newClient(principal domain.Principal) *client {
 	h.conns.Add(1)
-	c := &client{id: h.newID(), hub: h, principal: principal, joined: map[string]*member{},
+	return &client{id: h.newID(), hub: h, principal: principal, joined: map[string]*member{},
 		limiter: rate.NewLimiter(rate.Limit(h.cfg.FramesPerSecond), h.cfg.FrameBurst),
 		inbox:   make(chan inbound, inboxSize)}
-	h.serve(w, r, map[string]any{clientKey: c})
 }
 
 // goingAway is the close frame of a server shutdown.
@@ -251,6 +261,12 @@ func (h *Hub) connect(s *melody.Session) {
 	c := clientOf(s)
 	c.session = s
 	h.logger.Debug("websocket connected", "conn", c.id, "remote", s.Request.RemoteAddr)
+	h.register(c)
+}
+
+// register adds c, whose session is set, to the open connections, or closes
+// it when the hub is closing.
+func (h *Hub) register(c *client) {
 	h.mu.Lock()
 	closing := h.closing
 	if !closing {
@@ -264,9 +280,11 @@ func (h *Hub) connect(s *melody.Session) {
 	h.routingConnect(c)
 }
 
-func (h *Hub) disconnect(s *melody.Session) {
+func (h *Hub) disconnect(s *melody.Session) { h.disconnectClient(clientOf(s)) }
+
+// disconnectClient stores the leaves of a connection that closed.
+func (h *Hub) disconnectClient(c *client) {
 	defer h.conns.Done()
-	c := clientOf(s)
 	// Frames read before the socket closed are handled first, as they were
 	// sent: a join still in the inbox would otherwise outlive the leaves.
 	c.unhandled.Wait()

@@ -42,9 +42,10 @@ func (h *Hub) infoPage(ctx context.Context, m *member, since int64, ack []byte) 
 func (h *Hub) infoFrame(ctx context.Context, m *member, pg *projections.Page) ([]byte, error) {
 	head, err := json.Marshal(infoData{
 		Conversation: pg.Conversation,
+		Participant:  pg.Participants,
 		Participants: pg.Participants,
 		Role:         m.who.Role,
-		Participant:  m.who,
+		Self:         m.who,
 		More:         pg.More,
 		Since:        pg.Since,
 		Before:       pg.Before,

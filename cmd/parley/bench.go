@@ -32,6 +32,7 @@ Flags:
 	}
 	fs.StringVar(&cfg.Scenario, "scenario", cfg.Scenario, "chat, fanout, connections, init, or echo (the ceiling alone)")
 	fs.StringVar(&cfg.Target, "target", cfg.Target, "base URL of the Parley server")
+	fs.StringVar(&cfg.Transport, "transport", cfg.Transport, "how clients reach Parley: ws (the JSON websocket) or socketio (Socket.IO over a websocket)")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.IntVar(&cfg.Conversations, "conversations", cfg.Conversations, "chat: customer-agent pairs")
 	fs.IntVar(&cfg.Agents, "agents", cfg.Agents, "fanout: agents in the one conversation (more than 49 needs --max-participants on the server)")

@@ -25,9 +25,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "parley:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			// -h or --help: the usage is printed, which is what was asked.
+			return
 		}
+		fmt.Fprintln(os.Stderr, "parley:", err)
 		os.Exit(1)
 	}
 }

@@ -17,8 +17,10 @@ import (
 
 	"github.com/parley-chat/parley/adapters/auth"
 	"github.com/parley-chat/parley/adapters/diskspace"
+	"github.com/parley-chat/parley/adapters/greetings"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/logredact"
+	"github.com/parley-chat/parley/adapters/socketio"
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
@@ -48,6 +50,11 @@ type ServeConfig struct {
 
 	MaxInfoMessages     int
 	ReadModelCacheBytes int64
+	GreetingsFile       string
+
+	SocketIOWebsocketOnly bool
+	SocketIOPingInterval  time.Duration
+	SocketIOPingTimeout   time.Duration
 
 	MaxFrameBytes     int64
 	MaxTextLength     int
@@ -93,6 +100,11 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ConnectorWindow, "connector-window", 100, "conversations that may each have a message in flight to one connector connection")
 	fs.IntVar(&c.MaxInfoMessages, "max-info-messages", projections.DefaultPageSize, "most messages in one conversationInfo or GET /api/conversations/{id} page")
 	fs.Int64Var(&c.ReadModelCacheBytes, "read-model-cache-bytes", projections.DefaultCacheBytes, "memory the conversation read model may keep, in bytes")
+
+	fs.StringVar(&c.GreetingsFile, "greetings-file", "", "JSON file of greetings by language tag, with {name}, over the shipped ones (en, de, fr, es, pt, ar, he)")
+	fs.BoolVar(&c.SocketIOWebsocketOnly, "socketio-websocket-only", false, "Socket.IO without HTTP long-polling, for load balancers without sticky sessions")
+	fs.DurationVar(&c.SocketIOPingInterval, "socketio-ping-interval", 25*time.Second, "how often Socket.IO clients are pinged")
+	fs.DurationVar(&c.SocketIOPingTimeout, "socketio-ping-timeout", 20*time.Second, "how long a Socket.IO client has to answer a ping")
 
 	fs.Int64Var(&c.MaxFrameBytes, "max-frame-bytes", 64<<10, "largest websocket frame accepted")
 	fs.IntVar(&c.MaxTextLength, "max-text-length", domain.DefaultLimits.MaxTextLength, "longest message text, in characters")
@@ -147,6 +159,7 @@ type Main struct {
 
 	store    domain.EventStore
 	hub      *ws.Hub
+	sio      *socketio.Server
 	server   *http.Server
 	feedCtx  context.Context
 	cancel   context.CancelFunc
@@ -170,6 +183,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.ReadModelCacheBytes < 1 {
 		return fmt.Errorf("--read-model-cache-bytes must be at least 1, not %d", m.Config.ReadModelCacheBytes)
 	}
+	greet := greetings.Default()
+	if m.Config.GreetingsFile != "" {
+		if greet, err = greetings.Load(m.Config.GreetingsFile); err != nil {
+			return err
+		}
+	}
 	store, err := openStore(ctx, m.Config, m.Logger)
 	if err != nil {
 		return err
@@ -180,7 +199,7 @@ func (m *Main) Run(ctx context.Context) error {
 		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
 	}
 	svc, err := domain.NewService(domain.ServiceConfig{
-		Store: store, Now: time.Now, NewID: uuid.NewString,
+		Store: store, Now: time.Now, NewID: uuid.NewString, Greeting: greet.Greeting,
 		Limits: domain.Limits{MaxTextLength: m.Config.MaxTextLength, MaxAttachments: m.Config.MaxAttachments, MaxParticipants: m.Config.MaxParticipants},
 	})
 	if err != nil {
@@ -234,8 +253,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.Addr = ln.Addr().String()
+	m.sio = socketio.New(socketioHub{m.hub}, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
+		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
 	m.server = &http.Server{
-		Handler:           api,
+		Handler:           withSocketIO(api, m.sio),
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		IdleTimeout:       m.Config.IdleTimeout,
@@ -305,6 +326,11 @@ func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	if m.sio != nil {
+		// Long polls are requests in flight: they are answered with a
+		// close packet, or Shutdown would wait for them.
+		m.sio.Close()
+	}
 	if m.server != nil {
 		errs = append(errs, m.server.Shutdown(ctx))
 	}
@@ -348,4 +374,23 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(logredact.New(slog.NewJSONHandler(os.Stderr, opts))), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// withSocketIO serves Socket.IO at its own path beside the API.
+func withSocketIO(api, sio http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, socketio.Path) {
+			sio.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// socketioHub serves Socket.IO connections with the JSON websocket's hub.
+type socketioHub struct{ *ws.Hub }
+
+// Attach implements socketio.Hub.
+func (h socketioHub) Attach(conn socketio.Conn, principal domain.Principal) socketio.Peer {
+	return h.Hub.Attach(conn, principal)
 }

@@ -75,6 +75,9 @@ func (m *Main) logStop(task string, err error) {
 func transcriptsCommand(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "rebuild" {
 		fmt.Fprintln(os.Stderr, "Usage: parley transcripts rebuild [--conversation ID] [--data-dir DIR] [--store URL]")
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return flag.ErrHelp
+		}
 		return errors.New("transcripts: the only subcommand is rebuild")
 	}
 	var cfg ServeConfig

@@ -30,6 +30,12 @@ const (
 	ScenarioEcho = "echo"
 )
 
+// Transports of Config.Transport.
+const (
+	TransportWS       = "ws"
+	TransportSocketIO = "socketio"
+)
+
 // Scenarios lists every scenario, for usage messages.
 var Scenarios = []string{ScenarioChat, ScenarioFanout, ScenarioConnections, ScenarioInit, ScenarioEcho}
 
@@ -40,6 +46,10 @@ type Config struct {
 	Target string
 	// AllowRemote permits a target that resolves to a non-loopback address.
 	AllowRemote bool
+	// Transport is how clients reach Parley: TransportWS (the JSON
+	// websocket at /ws) or TransportSocketIO (Socket.IO over a websocket at
+	// /socket.io/). The echo ceiling is always the JSON websocket.
+	Transport string
 
 	// Conversations is the number of customer-agent pairs (chat), Agents
 	// the agents of the one conversation (fanout), Senders how many of its
@@ -105,7 +115,7 @@ type Config struct {
 // default local address.
 func Defaults() Config {
 	return Config{
-		Scenario: ScenarioChat, Target: "http://127.0.0.1:8080",
+		Scenario: ScenarioChat, Target: "http://127.0.0.1:8080", Transport: TransportWS,
 		Conversations: 100, Agents: 32, Senders: 1, Connections: 1000,
 		InFlight: 1, Workers: 16,
 		Duration: 10 * time.Second, Warmup: time.Second, Drain: 2 * time.Second, SetupTimeout: 2 * time.Minute,
@@ -122,6 +132,9 @@ func (c Config) Validate() error {
 	}
 	if !known {
 		errs = append(errs, fmt.Errorf("unknown scenario %q: use one of %v", c.Scenario, Scenarios))
+	}
+	if c.Transport != "" && c.Transport != TransportWS && c.Transport != TransportSocketIO {
+		errs = append(errs, fmt.Errorf("--transport %q: use %s or %s", c.Transport, TransportWS, TransportSocketIO))
 	}
 	if u, err := url.Parse(c.Target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("--target %q: want a base URL such as http://127.0.0.1:8080", c.Target))

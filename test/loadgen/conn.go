@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,8 @@ type conn struct {
 	// await its ack.
 	window chan struct{}
 	done   chan struct{}
+	// sio is set for a Socket.IO client (sioconn.go).
+	sio bool
 
 	wmu sync.Mutex // one writer at a time: setup, then the sender, then close
 }
@@ -52,7 +55,13 @@ func dial(ctx context.Context, url, credential string, shard int, s *sink, inFli
 		return nil, fmt.Errorf("connect to %s: %w", url, err)
 	}
 	c := &conn{ws: ws, shard: shard, sink: s, control: make(chan []byte, 8),
-		window: make(chan struct{}, inFlight), done: make(chan struct{})}
+		window: make(chan struct{}, inFlight), done: make(chan struct{}), sio: strings.Contains(url, "/socket.io/")}
+	if c.sio {
+		if err := sioHandshake(ws, credential); err != nil {
+			_ = ws.Close()
+			return nil, err
+		}
+	}
 	for range inFlight {
 		c.window <- struct{}{}
 	}
@@ -73,6 +82,17 @@ func (c *conn) read() {
 			return
 		}
 		b := buf.Bytes()
+		if c.sio {
+			if len(b) == 1 && b[0] == '2' {
+				c.wmu.Lock()
+				_ = c.ws.WriteMessage(websocket.TextMessage, []byte{'3'}) // pong
+				c.wmu.Unlock()
+				continue
+			}
+			if b = fromSIO(b); b == nil {
+				continue
+			}
+		}
 		f := parseFrame(b)
 		switch f.kind {
 		case kindOther:
@@ -95,6 +115,12 @@ func (c *conn) read() {
 
 // write sends one text frame.
 func (c *conn) write(b []byte) error {
+	if c.sio {
+		var err error
+		if b, err = toSIO(b); err != nil {
+			return err
+		}
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.ws.WriteMessage(websocket.TextMessage, b)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,9 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 	t, err := resolveTarget(ctx, cfg.Target, cfg.AllowRemote)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Transport == TransportSocketIO {
+		t.ws = strings.TrimSuffix(t.ws, "/ws") + "/socket.io/?EIO=4&transport=websocket"
 	}
 	var debug target
 	if cfg.DebugURL != "" {
