@@ -21,6 +21,7 @@ import (
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
+	"github.com/parley-chat/parley/web"
 )
 
 // ServeConfig is the configuration of parley serve.
@@ -212,7 +213,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Addr = ln.Addr().String()
 	m.server = &http.Server{
-		Handler:           api,
+		Handler:           web.New(web.Config{AuthOff: m.Config.Auth == "off"}, api),
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		IdleTimeout:       m.Config.IdleTimeout,
