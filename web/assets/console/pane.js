@@ -30,7 +30,7 @@ export class Pane {
     if (!c || c !== this.current) return;
     const info = c.info || {};
     const rows = [["Customer", info.customer && info.customer.name], ["Channel", info.channel], ["Subject", info.subject],
-      ["Language", info.language], ["Page", info.url], ["Comment", info.comment], ["Queue", c.meta.queue], ["Status", c.ended ? "ended" : info.status]];
+      ["Language", info.language], ["Page", info.url], ["Comment", info.comment], ["Queue", c.meta.queue], ["Status", status(c)]];
     this.details.replaceChildren(...rows.filter(([, v]) => v).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v, dir: "auto" })]));
     const key = c.ended ? "ended" : "open";
     if (this.actions.dataset.state === key) return;
@@ -139,4 +139,13 @@ export class Pane {
     return [el("p", {}, "This conversation has ended. Transcript: "),
       el("div", { class: "row" }, ["pdf", "html", "txt", "json"].map((t) => el("button", { type: "button", class: `transcript-${t}`, onclick: get(t) }, t.toUpperCase())))];
   }
+}
+
+// status is the conversation's status as of the last message seen: the
+// conversationInfo of an assignment says "queued", the agent's join makes it
+// active.
+function status(c) {
+  if (c.ended) return "ended";
+  const joined = c.history.list().some((m) => m.activityType === "participantJoined" && m.from && m.from.role !== "customer");
+  return joined ? "active" : (c.info && c.info.status) || "";
 }

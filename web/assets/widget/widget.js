@@ -32,7 +32,7 @@ class Widget {
     root.append(el("link", { rel: "stylesheet", href: new URL(assets + "/widget/widget.css", opts.base).toString() }));
     this.frame = el("div", { class: "parley", dir: this.dir, lang: opts.language });
     if (opts.color) this.frame.style.setProperty("--parley-color", opts.color);
-    this.launcher = el("button", { class: "launcher", type: "button", "aria-label": `Open chat: ${opts.title}`, "aria-expanded": "false", onclick: () => this.toggle() }, "💬");
+    this.launcher = el("button", { class: "launcher", type: "button", "aria-label": `Open chat: ${opts.title}`, "aria-expanded": "false", onclick: () => this.toggle() }, bubbleIcon());
     this.status = el("p", { class: "status", role: "status" });
     this.body = el("div", { class: "body" });
     this.panel = el("section", { class: "panel", hidden: true, role: "dialog", "aria-label": opts.title },
@@ -234,4 +234,20 @@ class Widget {
     const s = this.saved.state;
     this.body.append(endedView(this.opts.base, s, (msg) => this.say(msg), () => this.reset("")));
   }
+}
+
+// bubbleIcon is the launcher's speech bubble, drawn as SVG: an emoji would
+// depend on the fonts of the visitor's machine.
+function bubbleIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "28");
+  svg.setAttribute("height", "28");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z");
+  svg.append(path);
+  return svg;
 }
