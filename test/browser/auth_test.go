@@ -59,10 +59,18 @@ func TestAuthenticatedWidgetAndConsole(t *testing.T) {
 	if shown := eval[bool](agent, `document.documentElement.outerHTML.includes(`+jsString(agentKey)+`) || [...document.querySelectorAll('input')].some(i => i.value.includes(`+jsString(agentKey)+`))`); shown {
 		t.Fatal("the console shows the API key after sign-in")
 	}
+
+	// No agent is ready: the customer is told, in plain words, and waits.
+	startChat(customer, page, "נועה כהן", "+972 50 123 4567")
+	customer.waitFor("the queue notices", widgetJS(`const n = [...w.querySelectorAll('.log .notice')].map(e => e.textContent);
+		return n.some(t => t.startsWith('Looking for an agent…')) && n.some(t => t.startsWith('All agents are busy; you are number 1 in the queue'))`))
+	// Queue figures are a supervisor's: an agent's key does not show them.
+	if shown := eval[bool](agent, `!document.querySelector('#queues').hidden`); shown {
+		t.Error("an agent's console shows the queue figures")
+	}
 	agent.do(chromedp.Click(chromedp.CSS(".presence")))
 	agent.waitFor("ready", `document.querySelector('.presence.ready')`)
-
-	startChat(customer, page, "נועה כהן", "+972 50 123 4567")
+	agent.waitFor("the assignment", `document.querySelector('.pane .composer')`)
 
 	customer.do(chromedp.SendKeys(inWidget(".composer textarea"), "שלום, אני צריכה עזרה עם החשבון\r"))
 	agent.waitFor("the Hebrew message", `[...document.querySelectorAll('.pane .msg.theirs .text')].some(e => e.textContent.startsWith('שלום'))`)

@@ -64,6 +64,9 @@ func TestChatThroughRouting(t *testing.T) {
 
 	signInAgent(agent, srv, "Grace")
 	startChat(customer, px.url("/demo"), "Ada Lovelace", "ada@example.com")
+	// With authentication off anyone may watch the queues: the figures
+	// count the agent as ready for billing, the demo's subject.
+	agent.waitFor("the queue figures", `[...document.querySelectorAll('.figures tbody tr')].some(r => r.firstChild.textContent === 'billing')`)
 
 	agent.waitFor("the assignment in the inbox", `[...document.querySelectorAll('.conv .name')].some(e => e.textContent === 'Ada Lovelace')`)
 	agent.waitFor("the conversation in the pane", `document.querySelector('.pane .composer')`)
