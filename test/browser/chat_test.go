@@ -29,7 +29,7 @@ func signInAgent(agent *tab, srv *server, name string) {
 		chromedp.WaitVisible(chromedp.CSS("#s-name")),
 		chromedp.SendKeys(chromedp.CSS("#s-name"), name+"\r"),
 		chromedp.WaitVisible(chromedp.CSS(".presence")))
-	agent.waitFor("the queues", `document.querySelectorAll('.queues input').length > 0`)
+	agent.waitFor("the queues and the connection", `document.querySelectorAll('.queues input').length > 0 && document.body.dataset.connected === 'true'`)
 	agent.do(chromedp.Click(chromedp.CSS(".presence")))
 	agent.waitFor("ready", `document.querySelector('.presence.ready')`)
 }

@@ -45,7 +45,10 @@ class Console {
       protocols: protocols(this.session),
       onOpen: () => this.connected(),
       onFrame: (f) => this.frame(f),
-      onState: (st) => this.say(st === "offline" ? "Connection lost; reconnecting…" : st === "connecting" ? "Connecting…" : ""),
+      onState: (st) => {
+        if (st !== "open") document.body.dataset.connected = "false";
+        this.say(st === "offline" ? "Connection lost; reconnecting…" : st === "connecting" ? "Connecting…" : "");
+      },
     });
     this.link.connect();
     this.loadQueueNames();
@@ -86,6 +89,7 @@ class Console {
     }, () => (this.watching = false));
     await watch;
     for (const c of this.convs.values()) if (!c.ended && !c.gone) this.join(c);
+    document.body.dataset.connected = "true";
   }
 
   async setPresence(ready, queues, quiet) {
@@ -196,6 +200,11 @@ class Console {
   }
 
   drawPresence() {
+    // Redraw only on a change, so that a tick in a queue box survives
+    // until it is applied.
+    const key = JSON.stringify([this.session.ready, this.session.queues, this.queueNames, this.alerts.sound]);
+    if (key === this.presenceKey) return;
+    this.presenceKey = key;
     $("presence").replaceChildren(presenceView(this.session, this.queueNames || [], this.alerts, (ready, queues) => this.setPresence(ready, queues)));
   }
 
