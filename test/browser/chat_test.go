@@ -118,6 +118,8 @@ func TestChatThroughRouting(t *testing.T) {
 		}
 	}
 
+	checkAttachments(t, srv, customer)
+
 	// Then: the ended chat's transcript is a PDF.
 	{
 		dir := t.TempDir()
@@ -134,6 +136,10 @@ func TestChatThroughRouting(t *testing.T) {
 		if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 			t.Fatalf("the download is not a PDF: %q", pdf[:min(len(pdf), 20)])
 		}
+		// Without --smtp-url the request is stored, to be sent once a
+		// mail server is configured: the customer is told it is on its way.
+		customer.do(chromedp.Click(inWidget(".ended button.mail")))
+		customer.waitFor("the email notice", widgetJS(`return w.querySelector('.status').textContent.includes('on its way')`))
 	}
 
 	for _, b := range []*tab{agent, customer} {

@@ -43,6 +43,12 @@ func TestScreenshots(t *testing.T) {
 
 	customer.do(chromedp.Click(inWidget(".launcher")))
 	customer.waitFor("the pre-chat form", widgetJS(`return !!w.querySelector('#p-name')`))
+	// Opening moves the focus into the form, and on a phone-sized screen the
+	// panel fits.
+	customer.waitFor("the focus in the name field", widgetJS(`return w.activeElement && w.activeElement.id === 'p-name'`))
+	if fits := eval[bool](customer, widgetJS(`const r = w.querySelector('.panel').getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth && r.top >= 0`)); !fits {
+		t.Error("the panel does not fit a phone-sized screen")
+	}
 	customer.do(chromedp.SendKeys(inWidget("#p-name"), "Ada Lovelace"), chromedp.SendKeys(inWidget("#p-contact"), "ada@example.com"))
 	shoot(customer, "widget-prechat.png")
 

@@ -39,6 +39,8 @@ export function time(ts, locale) {
 // safeURL returns url when it is http(s) (or a data: image for a
 // thumbnail), else null: a javascript: link must never be clickable.
 export function safeURL(url, allowDataImage) {
+  // An empty URL would resolve to the page itself.
+  if (!url) return null;
   try {
     const u = new URL(url, location.href);
     if (u.protocol === "http:" || u.protocol === "https:") return u.toString();
