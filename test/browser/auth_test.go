@@ -48,7 +48,7 @@ func TestAuthenticatedWidgetAndConsole(t *testing.T) {
 	}
 	srv := startServer(t, "--auth-secret", testSecret, "--api-keys", "grace:agent:"+agentKey,
 		"--allowed-origins", "http://"+ln.Addr().String(), "--token-ttl", "6s")
-	page := hostPage(t, ln, srv, `data-channel="web" data-language="he" data-title="צ׳אט"`)
+	page := hostPage(t, ln, srv, `data-channel="web" data-language="he" data-title="צ׳אט" data-fields="comment:במה נוכל לעזור?"`)
 	agent, customer := newTab(t), newTab(t)
 
 	agent.do(chromedp.Navigate(srv.url("/console")),
@@ -61,7 +61,7 @@ func TestAuthenticatedWidgetAndConsole(t *testing.T) {
 	}
 
 	// No agent is ready: the customer is told, in plain words, and waits.
-	startChat(customer, page, "נועה כהן", "+972 50 123 4567")
+	startChatWith(customer, page, "נועה כהן", "+972 50 123 4567", "comment", "החשבון שלי")
 	customer.waitFor("the queue notices", widgetJS(`const n = [...w.querySelectorAll('.log .notice')].map(e => e.textContent);
 		return n.some(t => t.startsWith('Looking for an agent…')) && n.some(t => t.startsWith('All agents are busy; you are number 1 in the queue'))`))
 	// Queue figures are a supervisor's: an agent's key does not show them.
@@ -71,6 +71,7 @@ func TestAuthenticatedWidgetAndConsole(t *testing.T) {
 	agent.do(chromedp.Click(chromedp.CSS(".presence")))
 	agent.waitFor("ready", `document.querySelector('.presence.ready')`)
 	agent.waitFor("the assignment", `document.querySelector('.pane .composer')`)
+	agent.waitFor("the customer's pre-chat answer", `[...document.querySelectorAll('.details dd')].some(e => e.textContent === 'החשבון שלי')`)
 
 	customer.do(chromedp.SendKeys(inWidget(".composer textarea"), "שלום, אני צריכה עזרה עם החשבון\r"))
 	agent.waitFor("the Hebrew message", `[...document.querySelectorAll('.pane .msg.theirs .text')].some(e => e.textContent.startsWith('שלום'))`)

@@ -37,10 +37,20 @@ func signInAgent(agent *tab, srv *server, name string) {
 // startChat opens the widget on page and fills in the pre-chat form.
 func startChat(customer *tab, page, name, contact string) {
 	customer.t.Helper()
+	startChatWith(customer, page, name, contact)
+}
+
+// startChatWith is startChat with answers to the pre-chat questions the
+// page asks (data-fields), as field, answer pairs.
+func startChatWith(customer *tab, page, name, contact string, answers ...string) {
+	customer.t.Helper()
 	customer.do(chromedp.Navigate(page))
 	customer.waitFor("the launcher", widgetJS(`return !!w.querySelector('.launcher')`))
 	customer.do(chromedp.Click(inWidget(".launcher")))
 	customer.waitFor("the pre-chat form", widgetJS(`return !!w.querySelector('#p-name')`))
+	for i := 0; i+1 < len(answers); i += 2 {
+		customer.do(chromedp.SendKeys(inWidget("#p-"+answers[i]), answers[i+1]))
+	}
 	customer.do(chromedp.SendKeys(inWidget("#p-name"), name),
 		chromedp.SendKeys(inWidget("#p-contact"), contact+"\r"))
 	customer.waitFor("the chat", widgetJS(`return !!w.querySelector('.composer') && window.parleyWidget.joined`))
@@ -58,18 +68,23 @@ func agentSend(agent *tab, text string) {
 // markup is text, a reload shows the conversation once, a cut connection
 // loses nothing, and the ended chat's transcript downloads as a PDF.
 func TestChatThroughRouting(t *testing.T) {
-	srv := startServer(t, "--auth=off", "--queues", "billing,tech")
+	// The flags of go tool task run: a newcomer's first chat.
+	srv := startServer(t, "--auth=off")
 	px := startProxy(t, srv.addr)
 	agent, customer := newTab(t), newTab(t)
 
 	signInAgent(agent, srv, "Grace")
 	startChat(customer, px.url("/demo"), "Ada Lovelace", "ada@example.com")
-	// With authentication off anyone may watch the queues: the figures
-	// count the agent as ready for billing, the demo's subject.
-	agent.waitFor("the queue figures", `[...document.querySelectorAll('.figures tbody tr')].some(r => r.firstChild.textContent === 'billing')`)
+	// With authentication off anyone may watch the queues: without
+	// --queues there is the default one.
+	agent.waitFor("the queue figures", `[...document.querySelectorAll('.figures tbody tr')].some(r => r.firstChild.textContent === 'default')`)
 
 	agent.waitFor("the assignment in the inbox", `[...document.querySelectorAll('.conv .name')].some(e => e.textContent === 'Ada Lovelace')`)
 	agent.waitFor("the conversation in the pane", `document.querySelector('.pane .composer')`)
+	// Typing shows in the widget as the agent's typing indicator.
+	agent.do(chromedp.SendKeys(chromedp.CSS(".composer textarea"), "Hello"))
+	customer.waitFor("the agent's typing", widgetJS(`const p = w.querySelector('.typing'); return !p.hidden && p.textContent.endsWith('is typing…')`))
+	eval[bool](agent, `(document.querySelector('.composer textarea').value = '', true)`)
 	agentSend(agent, "Hello Ada, how can I help?")
 	agent.do(chromedp.Click(chromedp.CSS("#whisper")))
 	agentSend(agent, "psst: VIP customer")
