@@ -51,7 +51,7 @@ func TestConsoleReconnectsUnreadAndTransfer(t *testing.T) {
 	grace.waitFor("Bob's chat in the inbox", `[...document.querySelectorAll('.conv .name')].some(e => e.textContent === 'Bob Builder')`)
 	bob.do(chromedp.SendKeys(inWidget(".composer textarea"), "hello?\r"))
 	grace.waitFor("one unread message of Bob's", `[...document.querySelectorAll('.conv')].some(c => c.querySelector('.name').textContent === 'Bob Builder' && c.querySelector('.unread') && c.querySelector('.unread').textContent === '1')`)
-	grace.waitFor("the unread count in the title", `document.title.startsWith('(1) ')`)
+	grace.waitFor("the new chat and the unread count in the title", `document.title === '(1) New chat from Bob Builder · Parley console'`)
 
 	// Ada's chat is still the one on screen: hand it to the tech queue.
 	grace.do(chromedp.SendKeys(chromedp.CSS("#transfer-to"), "tech"), chromedp.Click(chromedp.CSS(".actions button:not(.end):not([type=submit])")))

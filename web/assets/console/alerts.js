@@ -32,9 +32,14 @@ export class Alerts {
     }
   }
 
-  // title shows the unread count, keeping a fresh assignment's notice.
+  // seen ends the notice of a new chat: the agent picked a conversation.
+  seen() {
+    this.newChat = "";
+  }
+
+  // title shows the unread count and the notice of a new chat, until seen.
   title(unread) {
     const prefix = unread ? `(${unread}) ` : "";
-    document.title = prefix + (this.newChat && document.hidden ? `${this.newChat} · ` : "") + this.base;
+    document.title = prefix + (this.newChat ? `${this.newChat} · ` : "") + this.base;
   }
 }

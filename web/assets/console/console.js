@@ -191,7 +191,10 @@ class Console {
     c.ended = true;
   }
 
-  select(id) {
+  // select shows conversation id; picked by the agent (not by the first
+  // assignment), it also ends the notice of a new chat.
+  select(id, byAgent) {
+    if (byAgent) this.alerts.seen();
     this.selected = id;
     const c = this.convs.get(id);
     c.unread = 0;
@@ -209,7 +212,7 @@ class Console {
   }
 
   drawInbox() {
-    renderInbox($("inbox"), [...this.convs.values()], this.selected, (id) => this.select(id));
+    renderInbox($("inbox"), [...this.convs.values()], this.selected, (id) => this.select(id, true));
     this.alerts.title([...this.convs.values()].reduce((n, c) => n + c.unread, 0));
   }
 
