@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
 )
 
 const (
@@ -99,5 +101,43 @@ func TestAuthenticatedWidgetAndConsole(t *testing.T) {
 	customer.waitFor("the notice of the expired chat", widgetJS(`return w.querySelector('.status').textContent.includes('expired') && !!w.querySelector('#p-name')`))
 	if e := customer.pageErrors(); len(e) > 0 {
 		t.Errorf("uncaught errors in the page: %q", e)
+	}
+}
+
+// TestKeyAsSubprotocol: a browser client sends its API key as a
+// subprotocol; the server picks "parley" and takes the key as the
+// connection's credential, and refuses a bad key before the upgrade.
+func TestKeyAsSubprotocol(t *testing.T) {
+	srv := startServer(t, "--auth-secret", testSecret, "--api-keys", "grace:agent:"+agentKey)
+	dial := func(key string) (*websocket.Conn, *http.Response, error) {
+		d := websocket.Dialer{Subprotocols: []string{"parley", "parley.key." + base64.RawURLEncoding.EncodeToString([]byte(key))}}
+		return d.Dial("ws://"+srv.addr+"/ws", nil)
+	}
+	conn, _, err := dial(agentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if conn.Subprotocol() != "parley" {
+		t.Fatalf("the server picked %q, want parley", conn.Subprotocol())
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.WriteJSON(map[string]any{"event": "agentState", "ack": "a", "data": map[string]any{"state": "notReady"}}); err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Event string `json:"event"`
+		Data  struct {
+			AgentID string `json:"agentId"`
+		} `json:"data"`
+	}
+	if err := conn.ReadJSON(&answer); err != nil {
+		t.Fatal(err)
+	}
+	if answer.Event != "ack" || answer.Data.AgentID != "grace" {
+		t.Fatalf("agentState answered %+v, want an ack for grace", answer)
+	}
+	if _, res, err := dial("not-a-key-at-all-0000"); err == nil || res == nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a bad key: err %v, response %v; want 401", err, res)
 	}
 }
