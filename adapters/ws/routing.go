@@ -66,13 +66,17 @@ func addConn(m map[string]map[*client]struct{}, id string, c *client) {
 	m[id][c] = struct{}{}
 }
 
-// routingConnect registers a staff key's connection under the key's name.
+// routingConnect registers a staff key's connection under the key's name:
+// every connection of an agent's key keeps its presence, so an agent that
+// reconnects within the grace stays ready.
 func (h *Hub) routingConnect(c *client) {
 	if h.rt == nil || !c.principal.IsStaff() || c.principal.Unchecked || c.principal.Name == "" {
 		return
 	}
 	h.rt.mu.Lock()
 	addConn(h.rt.staff, c.principal.Name, c)
+	addConn(h.rt.agents, c.principal.Name, c)
+	h.rt.agentOf[c] = c.principal.Name
 	h.rt.mu.Unlock()
 }
 
@@ -137,6 +141,9 @@ func (h *Hub) agentState(ctx context.Context, c *client, f frame) error {
 	}
 	var queues []string
 	if d.Queues != nil {
+		if len(*d.Queues) == 0 {
+			return domain.FieldError(domain.CodeInvalid, "queues", "queues must name at least one queue; leave it out for every queue")
+		}
 		queues = append([]string{}, *d.Queues...)
 	}
 	view, err := h.rt.router.SetState(ctx, id, d.State, queues, d.Capacity)

@@ -38,6 +38,12 @@ func (h *Hub) Routed(rec domain.RecordedEvent) {
 	if h.rt == nil {
 		return
 	}
+	h.rt.mu.Lock()
+	anyStaff := len(h.rt.staff) > 0
+	h.rt.mu.Unlock()
+	if !anyStaff {
+		return // nobody here to tell (the history replayed at start)
+	}
 	switch rec.Type {
 	case routing.EventConversationAssigned, routing.EventConversationUnassigned:
 		e, err := routing.Decode(rec)

@@ -35,11 +35,10 @@ func (r *Router) enqueueNew(ctx context.Context, id string) error {
 }
 
 // announce tells the customer the conversation waits in queue, and whether
-// an agent may take it at once.
+// an agent may take it at once. Whether one may is settled first and the
+// router set going before the customer is told, so that the assignment
+// does not wait for these appends.
 func (r *Router) announce(ctx context.Context, id, queue string) error {
-	if err := r.system(ctx, id, domain.ActivityHandOff, map[string]string{"queue": queue}); err != nil {
-		return err
-	}
 	now := r.cfg.Now()
 	available, position := false, 0
 	r.cfg.Board.With(func(b *routing.Board) {
@@ -51,17 +50,18 @@ func (r *Router) announce(ctx context.Context, id, queue string) error {
 		}
 		mine := b.Conv(id).Ticket.QueuedAt
 		for _, c := range b.Open {
-			if c.Ticket.Status == routing.StatusQueued && c.Ticket.Queue == queue && !c.Ended && !c.Ticket.QueuedAt.After(mine) {
+			if c.Ticket.Status == routing.StatusQueued && c.Ticket.Queue == queue && !c.Ticket.QueuedAt.After(mine) {
 				position++
 			}
 		}
 	})
-	if !available {
-		if err := r.system(ctx, id, domain.ActivityNoAgentAvailable, map[string]any{"queue": queue, "position": position}); err != nil {
-			return err
-		}
-	}
 	r.Kick()
+	if err := r.system(ctx, id, domain.ActivityHandOff, map[string]string{"queue": queue}); err != nil {
+		return err
+	}
+	if !available {
+		return r.system(ctx, id, domain.ActivityNoAgentAvailable, map[string]any{"queue": queue, "position": position})
+	}
 	return nil
 }
 

@@ -60,12 +60,18 @@ func (r *Router) release(ctx context.Context, agent, conv, reason string) {
 
 // requeue queues again a conversation whose agent's presence lapsed.
 func (r *Router) requeue(ctx context.Context, conv, agent string, now time.Time) {
-	_, err := r.onTicket(ctx, conv, func(c *routing.Conv, _ *routing.Board) ([]routing.Event, error) {
+	events, err := r.onTicket(ctx, conv, func(c *routing.Conv, _ *routing.Board) ([]routing.Event, error) {
 		return routing.Unassign{AgentID: agent, Now: now}.Decide(&c.Ticket), nil
 	})
 	r.logErr("queue the conversation of a lapsed agent", err, "conversation", conv)
-	if err == nil {
-		r.release(ctx, agent, conv, routing.ReasonPresence)
+	if err != nil {
+		return
+	}
+	r.release(ctx, agent, conv, routing.ReasonPresence)
+	if len(events) == 2 {
+		// The customer is told, as for a new conversation, that it waits again.
+		q := events[1].(routing.ConversationQueued).Queue
+		r.logErr("announce a queued conversation", r.announce(ctx, conv, q), "conversation", conv)
 	}
 }
 
