@@ -93,6 +93,10 @@ class Console {
   }
 
   async setPresence(ready, queues, quiet) {
+    if (queues && queues.length === 0) {
+      this.say("Pick at least one queue.");
+      return;
+    }
     const data = { state: ready ? "ready" : "notReady" };
     if (queues && queues.length) data.queues = queues;
     if (authOff) data.id = this.session.id;

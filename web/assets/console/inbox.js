@@ -7,7 +7,8 @@ export function presenceView(session, queueNames, alerts, change) {
   const chosen = new Set(session.queues || queueNames);
   const boxes = queueNames.map((q) => el("label", { class: "queue" },
     el("input", { type: "checkbox", value: q, checked: chosen.has(q) }), " ", q));
-  const picked = () => boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+  // null (every queue) when the queue names could not be read.
+  const picked = () => (queueNames.length ? boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value) : null);
   const ready = el("button", { type: "button", class: session.ready ? "presence ready" : "presence", "aria-pressed": String(!!session.ready),
     onclick: () => change(!session.ready, picked()) }, session.ready ? "Ready" : "Not ready");
   const sound = el("label", { class: "sound" },
