@@ -32,6 +32,7 @@ type Config struct {
 type Handler struct {
 	next    http.Handler
 	version string
+	etag    string
 	// files holds every asset, by its path under assets/, with the
 	// placeholders of the pages and the loader filled in.
 	files map[string][]byte
@@ -46,6 +47,7 @@ const assetsPrefix = "/assets/"
 // URL.
 func New(cfg Config, next http.Handler) *Handler {
 	files := map[string][]byte{}
+	// Reading embedded files cannot fail.
 	_ = fs.WalkDir(embedded, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -64,6 +66,8 @@ func New(cfg Config, next http.Handler) *Handler {
 	if cfg.AuthOff {
 		auth = "off"
 	}
+	// The pages differ with the server's authentication, so their ETag does.
+	h.etag = `"` + h.version + "-" + auth + `"`
 	fill := strings.NewReplacer("{{assets}}", assetsPrefix+h.version, "{{auth}}", auth)
 	for _, p := range h.pages {
 		h.files[p] = []byte(fill.Replace(string(h.files[p])))
@@ -123,11 +127,10 @@ func (h *Handler) isAsset(p string) bool {
 
 func (h *Handler) write(w http.ResponseWriter, r *http.Request, p, cacheControl string) {
 	body := h.files[p]
-	etag := `"` + h.version + `"`
 	hd := w.Header()
 	hd.Set("Content-Type", contentType(p))
 	hd.Set("Cache-Control", cacheControl)
-	hd.Set("ETag", etag)
+	hd.Set("ETag", h.etag)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	if strings.HasSuffix(p, ".html") {
 		// No inline script, no other host: whatever a user typed can never
