@@ -47,17 +47,26 @@ func TestConsoleReconnectsUnreadAndTransfer(t *testing.T) {
 		t.Fatalf("after the reconnect the console shows %q, want %q", got, want)
 	}
 
-	startChat(bob, srv.url("/demo?subject=billing"), "Bob Builder", "+1 555 0100")
-	grace.waitFor("Bob's chat in the inbox", `[...document.querySelectorAll('.conv .name')].some(e => e.textContent === 'Bob Builder')`)
+	// A name is typed text too: markup in it stays text.
+	startChat(bob, srv.url("/demo?subject=billing"), "Bob <b>Builder</b>", "+1 555 0100")
+	grace.waitFor("Bob's chat in the inbox", `[...document.querySelectorAll('.conv .name')].some(e => e.textContent === 'Bob <b>Builder</b>')`)
 	bob.do(chromedp.SendKeys(inWidget(".composer textarea"), "hello?\r"))
-	grace.waitFor("one unread message of Bob's", `[...document.querySelectorAll('.conv')].some(c => c.querySelector('.name').textContent === 'Bob Builder' && c.querySelector('.unread') && c.querySelector('.unread').textContent === '1')`)
-	grace.waitFor("the new chat and the unread count in the title", `document.title === '(1) New chat from Bob Builder · Parley console'`)
+	grace.waitFor("one unread message of Bob's", `[...document.querySelectorAll('.conv')].some(c => c.querySelector('.name').textContent === 'Bob <b>Builder</b>' && c.querySelector('.unread') && c.querySelector('.unread').textContent === '1')`)
+	grace.waitFor("the new chat and the unread count in the title", `document.title === '(1) New chat from Bob <b>Builder</b> · Parley console'`)
 
 	// Ada's chat is still the one on screen: hand it to the tech queue.
 	grace.do(chromedp.SendKeys(chromedp.CSS("#transfer-to"), "tech"), chromedp.Click(chromedp.CSS(".actions button:not(.end):not([type=submit])")))
 	linus.waitFor("Ada's chat, with its history", `(`+agentTexts+`).join() === 'a,b,c'`)
 	grace.waitFor("Ada's chat to leave the inbox", `![...document.querySelectorAll('.conv .name')].some(e => e.textContent === 'Ada Lovelace')`)
 	ada.waitFor("Linus's join", widgetJS(`return [...w.querySelectorAll('.log .notice')].some(e => e.textContent.startsWith('linus joined the chat'))`))
+	if n := eval[int](grace, `document.querySelectorAll('.inbox b').length`); n != 0 {
+		t.Errorf("a customer's name was rendered as markup (%d <b> elements)", n)
+	}
+
+	// Linus ends the chat: the customer's widget offers the transcript.
+	linus.do(chromedp.Click(chromedp.CSS(".actions button.end")))
+	linus.waitFor("the transcript links", `document.querySelector('.transcript-pdf')`)
+	ada.waitFor("the ended view", widgetJS(`return !!w.querySelector('.ended button.pdf') && !w.querySelector('.composer')`))
 	for _, b := range []*tab{grace, linus, ada, bob} {
 		if e := b.pageErrors(); len(e) > 0 {
 			t.Errorf("uncaught errors in the page: %q", e)
