@@ -2,7 +2,9 @@
 // It keeps its URL; the widget it loads has a content-hashed one.
 (function () {
   var script = document.currentScript;
-  if (!script || !script.src) return;
+  // One widget a page, even if the tag is there twice.
+  if (!script || !script.src || window.parleyWidgetLoading) return;
+  window.parleyWidgetLoading = true;
   var base = new URL(script.src).origin;
   var start = function () {
     import(base + "{{assets}}/widget/widget.js").then(function (m) {
