@@ -161,6 +161,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	m := melody.New()
 	h.origins = originChecker(cfg.AllowedOrigins)
 	m.Upgrader.CheckOrigin = h.origins
+	m.Upgrader.Subprotocols = []string{browserProtocol}
 	// Zero sizes make the websocket use the buffers handed over with the
 	// connection (see serve) instead of allocating two more.
 	m.Upgrader.ReadBufferSize, m.Upgrader.WriteBufferSize = 0, 0
@@ -195,7 +196,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Credentials on the upgrade request bind the whole connection; without
 	// them, a customer proves itself with the token in joinConversation.
 	principal := domain.Principal{}
-	if header := r.Header.Get("Authorization"); header != "" || h.open() {
+	header := r.Header.Get("Authorization")
+	if key := protocolCredential(r); header == "" && key != "" {
+		header = "Bearer " + key
+	}
+	if header != "" || h.open() {
 		p, err := h.cfg.Credentials.Authenticate(domain.BearerCredential(header))
 		if err != nil {
 			writeHTTPError(w, http.StatusUnauthorized, err)

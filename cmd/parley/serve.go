@@ -24,6 +24,7 @@ import (
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
+	"github.com/parley-chat/parley/web"
 )
 
 // ServeConfig is the configuration of parley serve.
@@ -256,7 +257,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.sio = socketio.New(socketioHub{m.hub}, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
 		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
 	m.server = &http.Server{
-		Handler:           withSocketIO(api, m.sio),
+		Handler:           web.New(web.Config{AuthOff: m.Config.Auth == "off"}, withSocketIO(api, m.sio)),
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		IdleTimeout:       m.Config.IdleTimeout,
