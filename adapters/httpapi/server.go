@@ -47,6 +47,12 @@ type Config struct {
 	// MaxInfoMessages is the most messages GET /api/conversations/{id}
 	// answers at once (projections.DefaultPageSize when 0).
 	MaxInfoMessages int
+	// Webhooks, when set, serves the webhook routes (ops.go).
+	Webhooks Webhooks
+	// Metrics, when set, serves GET /metrics to staff.
+	Metrics http.Handler
+	// OnError, when set, is told the code of every error answered.
+	OnError func(domain.Code)
 }
 
 // Server holds the REST routes.
@@ -126,6 +132,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
+	s.routeOps(e, api)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if websocket != nil {

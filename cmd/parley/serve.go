@@ -64,7 +64,9 @@ type ServeConfig struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 
-	Mail MailConfig
+	Mail     MailConfig
+	Webhooks WebhookConfig
+	Ops      OpsConfig
 	// DebugAddr serves net/http/pprof on a loopback address; empty for none.
 	DebugAddr string
 }
@@ -108,6 +110,8 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole REST request")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	c.Mail.flags(fs)
+	c.Webhooks.flags(fs)
+	c.Ops.flags(fs)
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "loopback address to serve the Go profiler (net/http/pprof) on, e.g. 127.0.0.1:6060; empty for none")
 }
 
@@ -149,8 +153,10 @@ type Main struct {
 	feedCtx  context.Context
 	cancel   context.CancelFunc
 	feedDone chan struct{}
-	// transcripts runs the transcript projection and email worker.
+	// transcripts runs the transcript projection and email worker, and
+	// the webhooks: the tasks that stop with the live feed.
 	transcripts sync.WaitGroup
+	ops         *ops
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -158,6 +164,9 @@ type Main struct {
 func (m *Main) Run(ctx context.Context) error {
 	creds, err := m.credentials()
 	if err != nil {
+		return err
+	}
+	if err := m.checkWebhooks(); err != nil {
 		return err
 	}
 	if m.Config.MaxInfoMessages < 1 {
@@ -170,6 +179,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.ops = m.newOps()
+	store = m.ops.metrics.Store(store)
 	m.store = store
 	var space *diskspace.Guard
 	if isEmbedded(m.Config) {
@@ -196,13 +207,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
 		return connectors.Apply(e)
-	}, m.hub.Deliver); err != nil {
+	}, m.hub.Deliver, m.ops.feed); err != nil {
 		return err
 	}
 	go m.hub.Dispatch(m.feedCtx)
 	go space.Watch(m.feedCtx)
 	transcripts, err := m.startTranscripts(store)
 	if err != nil {
+		return err
+	}
+	if err := m.startOpsWebhooks(store); err != nil {
 		return err
 	}
 	api := httpapi.New(httpapi.Config{
@@ -213,7 +227,13 @@ func (m *Main) Run(ctx context.Context) error {
 		Transcripts:     transcripts,
 		LowSpace:        space.Low,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
-	}, svc, infos, store, uuid.NewString, m.Logger, m.hub)
+		Webhooks:        m.ops.webhooksAPI(),
+		Metrics:         m.ops.mainMetrics(m.Config.Ops),
+		OnError:         func(code domain.Code) { m.ops.metrics.Error("http", code) },
+	}, svc, infos, store, uuid.NewString, m.Logger, m.ops.wrapWebsocket(creds, m.hub))
+	if err := m.ops.serveMetrics(m.Config.Ops.MetricsAddr, m.Logger); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -296,6 +316,7 @@ func (m *Main) Close() error {
 	if m.hub != nil {
 		errs = append(errs, m.hub.Close(ctx))
 	}
+	errs = append(errs, m.ops.close(ctx))
 	if m.cancel != nil {
 		m.cancel()
 		<-m.feedDone

@@ -1,0 +1,100 @@
+// Package metrics exports Parley's metrics in the Prometheus text format
+// (client_golang). Nothing in the hot paths knows of it: it decorates the
+// event store, wraps the websocket handler, and takes small hooks (a feed
+// consumer, the webhooks' attempt callback, the REST edge's error
+// callback). Labels have few values: event types, transports, roles, error
+// codes, webhook names; never a conversation or customer id.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// Metrics holds every metric Parley exports and the registry that serves
+// them.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	eventsStored   *prometheus.CounterVec
+	appendSeconds  prometheus.Histogram
+	appendFailures *prometheus.CounterVec
+	deliverySecs   prometheus.Histogram
+	feedLagSecs    prometheus.Gauge
+	feedPosition   prometheus.Gauge
+	connections    *prometheus.GaugeVec
+	errors         *prometheus.CounterVec
+	webhookTotal   *prometheus.CounterVec
+	webhookSeconds *prometheus.HistogramVec
+}
+
+// latencyBuckets run from half a millisecond to ten seconds.
+var latencyBuckets = prometheus.ExponentialBuckets(0.0005, 2.5, 12)
+
+// New returns the metrics, registered with the Go and process collectors.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.eventsStored = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_events_stored_total", Help: "Events appended to the store, by event type.",
+	}, []string{"type"})
+	m.appendSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "parley_store_append_duration_seconds", Help: "Time an append to the event store takes.", Buckets: latencyBuckets,
+	})
+	m.appendFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_store_append_failures_total", Help: "Appends the store refused or failed, by error code.",
+	}, []string{"code"})
+	m.deliverySecs = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "parley_message_delivery_latency_seconds", Help: "Time from an event's append to its hand-off to the websocket rooms of this node.", Buckets: latencyBuckets,
+	})
+	m.feedLagSecs = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "parley_projection_lag_seconds", Help: "Age of the last event the live feed (read models and rooms) handled, when it handled it.",
+		ConstLabels: prometheus.Labels{"projection": "feed"},
+	})
+	m.feedPosition = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "parley_projection_position", Help: "Global position of the last event the projection handled.",
+		ConstLabels: prometheus.Labels{"projection": "feed"},
+	})
+	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "parley_connections_open", Help: "Open client connections, by transport and the role of their credential.",
+	}, []string{"transport", "role"})
+	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_errors_total", Help: "Errors answered to clients, by transport and error code.",
+	}, []string{"transport", "code"})
+	m.webhookTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_webhook_deliveries_total", Help: "Webhook delivery attempts, by webhook and result (success or failure).",
+	}, []string{"webhook", "result"})
+	m.webhookSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "parley_webhook_request_duration_seconds", Help: "Time a webhook receiver takes to answer, by webhook.", Buckets: latencyBuckets,
+	}, []string{"webhook"})
+	m.reg.MustRegister(m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
+		m.connections, m.errors, m.webhookTotal, m.webhookSeconds,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves GET /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Error counts an error answered on transport with code.
+func (m *Metrics) Error(transport string, code domain.Code) {
+	m.errors.WithLabelValues(transport, string(code)).Inc()
+}
+
+// WebhookAttempt counts one delivery attempt of webhook; err is nil for a
+// success.
+func (m *Metrics) WebhookAttempt(webhook string, err error, took time.Duration) {
+	result := "success"
+	if err != nil {
+		result = "failure"
+	}
+	m.webhookTotal.WithLabelValues(webhook, result).Inc()
+	m.webhookSeconds.WithLabelValues(webhook).Observe(took.Seconds())
+}

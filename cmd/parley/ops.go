@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/parley-chat/parley/adapters/httpapi"
+	"github.com/parley-chat/parley/adapters/metrics"
+	"github.com/parley-chat/parley/adapters/webhook"
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/projections"
+)
+
+// OpsConfig is what parley serve tells its operators.
+type OpsConfig struct {
+	MetricsAddr string
+}
+
+func (c *OpsConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "address to serve GET /metrics on (Prometheus), e.g. 127.0.0.1:9090; empty serves it on --addr, to staff keys only")
+}
+
+// ops holds the metrics and webhooks of a running server.
+type ops struct {
+	metrics *metrics.Metrics
+	hooks   *webhook.Manager
+	server  *http.Server
+}
+
+// newOps creates the metrics; the store and the feed are instrumented
+// through what it returns.
+func (m *Main) newOps() *ops {
+	o := &ops{metrics: metrics.New()}
+	if isEmbedded(m.Config) {
+		o.metrics.StoreSize(m.Config.DataDir)
+	}
+	return o
+}
+
+// feed is the live feed consumer that measures it.
+func (o *ops) feed(_ context.Context, e *projections.FeedEvent) error {
+	o.metrics.FeedEvent(e.RecordedEvent, time.Now())
+	return nil
+}
+
+// wrapWebsocket counts the open websocket connections.
+func (o *ops) wrapWebsocket(creds domain.Credentials, h http.Handler) http.Handler {
+	return o.metrics.Connections("websocket", func(r *http.Request) string {
+		if _, open := creds.(domain.OpenAccess); open {
+			return "any"
+		}
+		p, err := creds.Authenticate(domain.BearerCredential(r.Header.Get("Authorization")))
+		if err != nil || p.Role == "" {
+			return string(domain.RoleCustomer)
+		}
+		return string(p.Role)
+	}, h)
+}
+
+// startWebhooks creates and runs the webhooks, if any is configured.
+func (m *Main) startOpsWebhooks(store domain.EventStore) error {
+	hooks, err := m.newWebhooks(store, m.ops.metrics.WebhookAttempt)
+	if err != nil {
+		return err
+	}
+	if hooks != nil {
+		m.ops.hooks = hooks
+		m.ops.metrics.Webhooks(hooks.List)
+		m.startWebhooks(m.feedCtx, hooks)
+	}
+	return nil
+}
+
+// mainMetrics is the /metrics handler of the main address: nil when
+// --metrics-addr serves it elsewhere.
+func (o *ops) mainMetrics(cfg OpsConfig) http.Handler {
+	if cfg.MetricsAddr != "" {
+		return nil
+	}
+	return o.metrics.Handler()
+}
+
+// serveMetrics serves GET /metrics, and only that, on --metrics-addr.
+func (o *ops) serveMetrics(addr string, logger *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--metrics-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", o.metrics.Handler())
+	o.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := o.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server stopped", "err", err)
+		}
+	}()
+	logger.Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics")
+	return nil
+}
+
+func (o *ops) close(ctx context.Context) error {
+	if o == nil || o.server == nil {
+		return nil
+	}
+	return o.server.Shutdown(ctx)
+}
+
+// webhooksAPI is what the REST edge serves the webhook routes with: nil
+// (no routes) without webhooks.
+func (o *ops) webhooksAPI() httpapi.Webhooks {
+	if o.hooks == nil {
+		return nil
+	}
+	return o.hooks
+}
