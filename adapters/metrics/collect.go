@@ -1,10 +1,14 @@
 package metrics
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"io/fs"
+	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,16 +17,48 @@ import (
 )
 
 // Connections wraps the websocket handler: a connection counts as open
-// while the handler serves it. role names the role of the request's
-// credential ("customer" for none: only a customer token, given later,
-// can make anything of it).
+// from its upgrade (the hijack of its HTTP connection) until that
+// connection is closed, however the handler serves it. role names the
+// role of the request's credential ("customer" for none: only a customer
+// token, given later, can make anything of it).
 func (m *Metrics) Connections(transport string, role func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		g := m.connections.WithLabelValues(transport, role(r))
-		g.Inc()
-		defer g.Dec()
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(&hijackCounter{ResponseWriter: w, gauge: m.connections.WithLabelValues(transport, role(r))}, r)
 	})
+}
+
+// hijackCounter counts a hijacked connection as open until it is closed.
+type hijackCounter struct {
+	http.ResponseWriter
+	gauge prometheus.Gauge
+}
+
+// Hijack implements http.Hijacker.
+func (h *hijackCounter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("metrics: the response writer cannot be hijacked")
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.gauge.Inc()
+	return &countedConn{Conn: conn, gauge: h.gauge}, rw, nil
+}
+
+// Unwrap lets http.ResponseController reach the writer beneath.
+func (h *hijackCounter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+type countedConn struct {
+	net.Conn
+	gauge prometheus.Gauge
+	once  sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(c.gauge.Dec)
+	return c.Conn.Close()
 }
 
 // Webhooks exports the state of the webhooks at each scrape: how far each
