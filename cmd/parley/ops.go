@@ -10,8 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/metrics"
+	"github.com/parley-chat/parley/adapters/tracing"
 	"github.com/parley-chat/parley/adapters/webhook"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
@@ -19,11 +22,13 @@ import (
 
 // OpsConfig is what parley serve tells its operators.
 type OpsConfig struct {
-	MetricsAddr string
+	MetricsAddr  string
+	OTLPEndpoint string
 }
 
 func (c *OpsConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "address to serve GET /metrics on (Prometheus), e.g. 127.0.0.1:9090; empty serves it on --addr, to staff keys only")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", "", "OTLP/HTTP collector to export OpenTelemetry traces to, e.g. http://127.0.0.1:4318; empty for no tracing")
 }
 
 // ops holds the metrics and webhooks of a running server.
@@ -31,21 +36,52 @@ type ops struct {
 	metrics *metrics.Metrics
 	hooks   *webhook.Manager
 	server  *http.Server
+	// traces is nil without --otlp-endpoint.
+	traces  *sdktrace.TracerProvider
+	deliver func(domain.RecordedEvent)
 }
 
 // newOps creates the metrics; the store and the feed are instrumented
 // through what it returns.
-func (m *Main) newOps() *ops {
+func (m *Main) newOps(ctx context.Context) (*ops, error) {
 	o := &ops{metrics: metrics.New()}
 	if isEmbedded(m.Config) {
 		o.metrics.StoreSize(m.Config.DataDir)
 	}
-	return o
+	if m.Config.Ops.OTLPEndpoint != "" {
+		tp, err := tracing.NewProvider(ctx, m.Config.Ops.OTLPEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		o.traces, o.deliver = tp, tracing.Delivery(tp)
+		m.Logger.Info("exporting traces", "endpoint", m.Config.Ops.OTLPEndpoint)
+	}
+	return o, nil
+}
+
+// instrument decorates the store with metrics and, when on, traces.
+func (o *ops) instrument(store domain.EventStore) domain.EventStore {
+	store = o.metrics.Store(store)
+	if o.traces != nil {
+		store = tracing.Store(store, o.traces)
+	}
+	return store
+}
+
+// traceHTTP makes each request a span, when tracing is on.
+func (o *ops) traceHTTP(h http.Handler) http.Handler {
+	if o.traces == nil {
+		return h
+	}
+	return tracing.HTTP(h, o.traces)
 }
 
 // feed is the live feed consumer that measures it.
 func (o *ops) feed(_ context.Context, e *projections.FeedEvent) error {
 	o.metrics.FeedEvent(e.RecordedEvent, time.Now())
+	if o.deliver != nil {
+		o.deliver(e.RecordedEvent)
+	}
 	return nil
 }
 
@@ -108,10 +144,17 @@ func (o *ops) serveMetrics(addr string, logger *slog.Logger) error {
 }
 
 func (o *ops) close(ctx context.Context) error {
-	if o == nil || o.server == nil {
+	if o == nil {
 		return nil
 	}
-	return o.server.Shutdown(ctx)
+	var errs []error
+	if o.server != nil {
+		errs = append(errs, o.server.Shutdown(ctx))
+	}
+	if o.traces != nil {
+		errs = append(errs, o.traces.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // webhooksAPI is what the REST edge serves the webhook routes with: nil

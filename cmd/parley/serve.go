@@ -179,8 +179,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.ops = m.newOps()
-	store = m.ops.metrics.Store(store)
+	if m.ops, err = m.newOps(ctx); err != nil {
+		return errors.Join(err, store.Close())
+	}
+	store = m.ops.instrument(store)
 	m.store = store
 	var space *diskspace.Guard
 	if isEmbedded(m.Config) {
@@ -240,7 +242,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Addr = ln.Addr().String()
 	m.server = &http.Server{
-		Handler:           api,
+		Handler:           m.ops.traceHTTP(api),
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		IdleTimeout:       m.Config.IdleTimeout,
