@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+)
+
+// TestWebhookOneNodeDelivers: two nodes on one EventStoreDB share a
+// webhook; the node that claimed it delivers each event once, and when it
+// is killed the other takes over after the lease, without a gap.
+func TestWebhookOneNodeDelivers(t *testing.T) {
+	db := startESDB(t)
+	r := newHookReceiver(t)
+	args := append([]string{"--store", db.url, "--webhook", "crm=" + r.srv.URL}, webhookFlags...)
+	a := startServer(t, t.TempDir(), args...)
+	var list struct {
+		Webhooks []struct {
+			Owner     string `json:"owner"`
+			LagEvents int    `json:"lagEvents"`
+		} `json:"webhooks"`
+	}
+	eventually(t, "node A's claim", func() bool {
+		return a.do(t, "GET", "/api/webhooks", nil, &list) == http.StatusOK && list.Webhooks[0].Owner != ""
+	})
+	ownerA := list.Webhooks[0].Owner
+	b := startServer(t, t.TempDir(), args...)
+
+	convs := []string{webhookChat(t, a, 3), webhookChat(t, b, 3)}
+	want := map[string][]string{}
+	total := 0
+	for _, c := range convs {
+		want[c] = historyIDs(t, a, c)
+		total += len(want[c])
+	}
+	eventually(t, "every event", func() bool { got, _, _ := r.snapshot(); return len(got) >= total })
+	checkArrived(t, r, want)
+	if _, requests, _ := r.snapshot(); requests != total {
+		t.Errorf("%d requests for %d events: more than one node delivered", requests, total)
+	}
+	if b.do(t, "GET", "/api/webhooks", nil, &list); list.Webhooks[0].Owner != ownerA {
+		t.Errorf("owner moved to %q while node A lived", list.Webhooks[0].Owner)
+	}
+
+	a.kill()
+	convs = append(convs, webhookChat(t, b, 2))
+	c := convs[len(convs)-1]
+	want[c] = historyIDs(t, b, c)
+	total += len(want[c])
+	eventually(t, "node B to take over and deliver the rest", func() bool { got, _, _ := r.snapshot(); return len(got) >= total })
+	checkArrived(t, r, want)
+	b.do(t, "GET", "/api/webhooks", nil, &list)
+	if list.Webhooks[0].Owner == ownerA || list.Webhooks[0].Owner == "" {
+		t.Errorf("owner after node A died: %q", list.Webhooks[0].Owner)
+	}
+}
