@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley-chat/parley/domain/webhook"
+	"github.com/parley-chat/parley/projections"
 )
 
 // Connections wraps the websocket handler: a connection counts as open
@@ -103,6 +104,31 @@ func (c *webhookCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(webhookLagSecs, prometheus.GaugeValue, s.LagSeconds, s.Name)
 		ch <- prometheus.MustNewConstMetric(webhookPaused, prometheus.GaugeValue, paused, s.Name)
 		ch <- prometheus.MustNewConstMetric(webhookAttempts, prometheus.GaugeValue, float64(s.Attempts), s.Name)
+	}
+}
+
+// ConnectorBacklog exports, at each scrape, what each channel's
+// connectors have still to deliver.
+func (m *Metrics) ConnectorBacklog(backlog func() []projections.ConnectorBacklog) {
+	m.reg.MustRegister(backlogCollector(backlog))
+}
+
+var (
+	connectorPending  = prometheus.NewDesc("parley_connector_backlog_conversations", "Conversations with messages awaiting delivery through a channel's connectors.", []string{"channel"}, nil)
+	connectorInFlight = prometheus.NewDesc("parley_connector_in_flight_conversations", "Conversations with a message sent to a connector and not yet acknowledged.", []string{"channel"}, nil)
+)
+
+type backlogCollector func() []projections.ConnectorBacklog
+
+func (c backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- connectorPending
+	ch <- connectorInFlight
+}
+
+func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, b := range c() {
+		ch <- prometheus.MustNewConstMetric(connectorPending, prometheus.GaugeValue, float64(b.Pending), b.Channel)
+		ch <- prometheus.MustNewConstMetric(connectorInFlight, prometheus.GaugeValue, float64(b.InFlight), b.Channel)
 	}
 }
 

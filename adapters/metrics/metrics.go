@@ -20,7 +20,8 @@ import (
 // Metrics holds every metric Parley exports and the registry that serves
 // them.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg     *prometheus.Registry
+	started time.Time
 
 	eventsStored   *prometheus.CounterVec
 	appendSeconds  prometheus.Histogram
@@ -32,6 +33,7 @@ type Metrics struct {
 	errors         *prometheus.CounterVec
 	webhookTotal   *prometheus.CounterVec
 	webhookSeconds *prometheus.HistogramVec
+	emails         *prometheus.CounterVec
 }
 
 // latencyBuckets run from half a millisecond to ten seconds.
@@ -39,7 +41,7 @@ var latencyBuckets = prometheus.ExponentialBuckets(0.0005, 2.5, 12)
 
 // New returns the metrics, registered with the Go and process collectors.
 func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+	m := &Metrics{reg: prometheus.NewRegistry(), started: time.Now()}
 	m.eventsStored = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_events_stored_total", Help: "Events appended to the store, by event type.",
 	}, []string{"type"})
@@ -72,7 +74,10 @@ func New() *Metrics {
 	m.webhookSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "parley_webhook_request_duration_seconds", Help: "Time a webhook receiver takes to answer, by webhook.", Buckets: latencyBuckets,
 	}, []string{"webhook"})
-	m.reg.MustRegister(m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
+	m.emails = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_transcript_emails_total", Help: "Transcript email events seen since start, by state (requested, sent, failed attempt).",
+	}, []string{"state"})
+	m.reg.MustRegister(m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
 		m.connections, m.errors, m.webhookTotal, m.webhookSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

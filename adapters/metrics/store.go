@@ -34,13 +34,28 @@ func (s *store) Append(ctx context.Context, stream string, expected domain.Expec
 }
 
 // FeedEvent observes one event of the live feed as it is handed to the
-// read models and rooms: how long after its append, and how far the feed
-// got. Call it from a feed consumer.
+// read models and rooms: how far the feed got and how long after its
+// append. Call it from a feed consumer. Events recorded before the process
+// started (the history the feed replays at start) move only the position
+// and lag: their age is not a delivery latency, and their outcomes were
+// counted by the process that saw them happen.
 func (m *Metrics) FeedEvent(rec domain.RecordedEvent, now time.Time) {
 	age := max(now.Sub(rec.Recorded).Seconds(), 0)
 	m.feedLagSecs.Set(age)
 	m.feedPosition.Set(float64(rec.Position))
-	if _, ok := domain.ConversationIDOf(rec.Stream); ok && (rec.Type == domain.EventChatMessage || rec.Type == domain.EventActivityMessage) {
-		m.deliverySecs.Observe(age)
+	if rec.Recorded.Before(m.started) {
+		return
+	}
+	switch rec.Type {
+	case domain.EventChatMessage, domain.EventActivityMessage:
+		if _, ok := domain.ConversationIDOf(rec.Stream); ok {
+			m.deliverySecs.Observe(age)
+		}
+	case domain.EventTranscriptEmailRequested:
+		m.emails.WithLabelValues("requested").Inc()
+	case domain.EventTranscriptEmailSent:
+		m.emails.WithLabelValues("sent").Inc()
+	case domain.EventTranscriptEmailFailed:
+		m.emails.WithLabelValues("failed").Inc()
 	}
 }
