@@ -103,7 +103,7 @@ func start(t *testing.T, store domain.EventStore, node string, specs ...string) 
 	m, err := webhook.New(webhook.Config{
 		Store: store, Webhooks: parsed, Secret: testSecret, Node: node, NewID: uuid.NewString,
 		Timeout: 150 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
-		Lease: time.Second, FlushInterval: 30 * time.Millisecond,
+		Lease: 3 * time.Second, FlushInterval: 30 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -162,6 +162,16 @@ func checkArrived(t *testing.T, r *hookReceiver, want map[string][]string) {
 	}
 }
 
+// distinct counts the different events the receiver accepted.
+func (r *hookReceiver) distinct() int {
+	accepted, _, _ := r.snapshot()
+	seen := map[string]bool{}
+	for _, p := range accepted {
+		seen[p.ID] = true
+	}
+	return len(seen)
+}
+
 func indexOf(ids []string, id string) int {
 	for i, v := range ids {
 		if v == id {
@@ -229,14 +239,7 @@ func TestWebhooksThroughOutageAndCrash(t *testing.T) {
 		want[c] = historyIDs(t, s, c)
 		total += len(want[c])
 	}
-	eventually(t, "every event", func() bool {
-		a, _, _ := r.snapshot()
-		seen := map[string]bool{}
-		for _, p := range a {
-			seen[p.ID] = true
-		}
-		return len(seen) >= total
-	})
+	eventually(t, "every event", func() bool { return r.distinct() >= total })
 	checkArrived(t, r, want)
 	accepted, _, _ := r.snapshot()
 	for _, p := range accepted {
