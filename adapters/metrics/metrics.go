@@ -34,6 +34,7 @@ type Metrics struct {
 	webhookTotal   *prometheus.CounterVec
 	webhookSeconds *prometheus.HistogramVec
 	emails         *prometheus.CounterVec
+	commands       *prometheus.CounterVec
 }
 
 // latencyBuckets run from half a millisecond to ten seconds.
@@ -77,7 +78,10 @@ func New() *Metrics {
 	m.emails = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_transcript_emails_total", Help: "Transcript email events seen since start, by state (requested, sent, failed attempt).",
 	}, []string{"state"})
-	m.reg.MustRegister(m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
+	m.commands = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_websocket_frames_received_total", Help: "Command frames received on websockets, by event (other for names Parley does not know).",
+	}, []string{"event"})
+	m.reg.MustRegister(m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
 		m.connections, m.errors, m.webhookTotal, m.webhookSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -91,6 +95,14 @@ func (m *Metrics) Handler() http.Handler {
 // Error counts an error answered on transport with code.
 func (m *Metrics) Error(transport string, code domain.Code) {
 	m.errors.WithLabelValues(transport, string(code)).Inc()
+}
+
+// Command counts one websocket command frame, and its error by code.
+func (m *Metrics) Command(event string, err error) {
+	m.commands.WithLabelValues(event).Inc()
+	if err != nil {
+		m.Error("websocket", domain.ErrorCode(err))
+	}
 }
 
 // WebhookAttempt counts one delivery attempt of webhook; err is nil for a

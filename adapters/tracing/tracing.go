@@ -147,3 +147,18 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	r.status = http.StatusSwitchingProtocols
 	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
+
+// Command returns a function that makes a websocket command a span, the
+// parent of what the command stores; end it with the command's error.
+func Command(tp trace.TracerProvider) func(ctx context.Context, event string) (context.Context, func(error)) {
+	tracer := tp.Tracer(Name)
+	return func(ctx context.Context, event string) (context.Context, func(error)) {
+		ctx, span := tracer.Start(ctx, "ws "+event, trace.WithSpanKind(trace.SpanKindServer))
+		return ctx, func(err error) {
+			if err != nil {
+				span.SetStatus(codes.Error, string(domain.ErrorCode(err)))
+			}
+			span.End()
+		}
+	}
+}

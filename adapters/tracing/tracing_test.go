@@ -124,3 +124,28 @@ func names(spans tracetest.SpanStubs) []string {
 	}
 	return out
 }
+
+// TestCommandIsParentOfItsAppend: a websocket command's span is the parent
+// of the append it makes, and its error code is the span's status.
+func TestCommandIsParentOfItsAppend(t *testing.T) {
+	exp, tp, store := setup(t)
+	svc, _ := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	command := tracing.Command(tp)
+	ctx, done := command(t.Context(), "joinConversation")
+	_, err := svc.Start(ctx, domain.StartConversation{Channel: "web", Personal: domain.PersonalData{Email: "a@example.com"}}, domain.Metadata{})
+	done(err)
+	_, done = command(t.Context(), "sendMessage")
+	done(domain.Errorf(domain.CodeNotFound, "no such conversation"))
+
+	spans := exp.GetSpans()
+	if len(spans) != 3 {
+		t.Fatalf("spans: %v", names(spans))
+	}
+	app, join, send := spans[0], spans[1], spans[2]
+	if app.Name != "store.append" || join.Name != "ws joinConversation" || app.Parent.SpanID() != join.SpanContext.SpanID() {
+		t.Errorf("the append is not a child of its command: %v", names(spans))
+	}
+	if send.Status.Description != "conversation_not_found" {
+		t.Errorf("failed command status = %+v", send.Status)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/adapters/metrics"
 	"github.com/parley-chat/parley/adapters/tracing"
 	"github.com/parley-chat/parley/adapters/webhook"
+	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
 )
@@ -39,6 +40,7 @@ type ops struct {
 	// traces is nil without --otlp-endpoint.
 	traces  *sdktrace.TracerProvider
 	deliver func(domain.RecordedEvent)
+	command func(context.Context, string) (context.Context, func(error))
 }
 
 // newOps creates the metrics; the store and the feed are instrumented
@@ -53,7 +55,7 @@ func (m *Main) newOps(ctx context.Context) (*ops, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.traces, o.deliver = tp, tracing.Delivery(tp)
+		o.traces, o.deliver, o.command = tp, tracing.Delivery(tp), tracing.Command(tp)
 		m.Logger.Info("exporting traces", "endpoint", m.Config.Ops.OTLPEndpoint)
 	}
 	return o, nil
@@ -83,6 +85,29 @@ func (o *ops) feed(_ context.Context, e *projections.FeedEvent) error {
 		o.deliver(e.RecordedEvent)
 	}
 	return nil
+}
+
+// commandEvents are the websocket commands Parley knows; any other name
+// is counted as "other", so that a client cannot mint label values.
+var commandEvents = map[string]bool{ws.EventJoinConversation: true, ws.EventSendMessage: true, ws.EventEndConversation: true,
+	ws.EventRegisterConnector: true, ws.EventMessageDelivered: true}
+
+// onCommand wraps each websocket command in a span (when tracing is on)
+// and counts it.
+func (o *ops) onCommand(ctx context.Context, event string) (context.Context, func(error)) {
+	if !commandEvents[event] {
+		event = "other"
+	}
+	var end func(error)
+	if o.command != nil {
+		ctx, end = o.command(ctx, event)
+	}
+	return ctx, func(err error) {
+		o.metrics.Command(event, err)
+		if end != nil {
+			end(err)
+		}
+	}
 }
 
 // wrapWebsocket counts the open websocket connections.

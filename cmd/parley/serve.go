@@ -205,6 +205,7 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
+		OnCommand:       m.ops.onCommand,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 
 	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {

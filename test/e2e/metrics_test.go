@@ -62,6 +62,10 @@ func TestMetricsMoveWithAChat(t *testing.T) {
 		customer.mustCall("sendMessage", map[string]any{"type": "ChatMessage", "text": text})
 		nextChat(t, agent)
 	}
+	if f := customer.call("endConversation", map[string]any{"conversationId": "no-such-conversation"}); f.Event != "error" {
+		t.Fatalf("ending another conversation answered %s", f.Event)
+	}
+	customer.call("noSuchCommand", map[string]any{})
 	if code := s.do(t, "GET", "/api/conversations/no-such-conversation", nil, nil); code != http.StatusNotFound {
 		t.Fatalf("unknown conversation: %d", code)
 	}
@@ -81,6 +85,10 @@ func TestMetricsMoveWithAChat(t *testing.T) {
 		`parley_store_size_bytes`:                                             func(b, n float64) bool { return n > 0 },
 		`go_goroutines`:                                                       func(b, n float64) bool { return n > 0 },
 		`process_resident_memory_bytes`:                                       func(b, n float64) bool { return n > 0 },
+		`parley_websocket_frames_received_total{event="sendMessage"}`:         func(b, n float64) bool { return n-b == 3 },
+		`parley_websocket_frames_received_total{event="joinConversation"}`:    func(b, n float64) bool { return n-b == 2 },
+		`parley_websocket_frames_received_total{event="other"}`:               func(b, n float64) bool { return n-b == 1 },
+		`parley_errors_total{code="unknown_event",transport="websocket"}`:     func(b, n float64) bool { return n-b == 1 },
 		`parley_webhook_paused{webhook="crm"}`:                                func(b, n float64) bool { return n == 0 },
 	}
 	for name, ok := range checks {
