@@ -24,14 +24,16 @@ import (
 // token, given later, can make anything of it).
 func (m *Metrics) Connections(transport string, role func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&hijackCounter{ResponseWriter: w, gauge: m.connections.WithLabelValues(transport, role(r))}, r)
+		next.ServeHTTP(&hijackCounter{ResponseWriter: w, gauge: m.connections.WithLabelValues(transport, role(r)),
+			frames: m.framesSent.WithLabelValues(transport)}, r)
 	})
 }
 
 // hijackCounter counts a hijacked connection as open until it is closed.
 type hijackCounter struct {
 	http.ResponseWriter
-	gauge prometheus.Gauge
+	gauge  prometheus.Gauge
+	frames prometheus.Counter
 }
 
 // Hijack implements http.Hijacker.
@@ -45,7 +47,7 @@ func (h *hijackCounter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	h.gauge.Inc()
-	return &countedConn{Conn: conn, gauge: h.gauge}, rw, nil
+	return &countedConn{Conn: conn, gauge: h.gauge, frames: h.frames}, rw, nil
 }
 
 // Unwrap lets http.ResponseController reach the writer beneath.
@@ -53,8 +55,19 @@ func (h *hijackCounter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 type countedConn struct {
 	net.Conn
-	gauge prometheus.Gauge
-	once  sync.Once
+	gauge   prometheus.Gauge
+	frames  prometheus.Counter
+	once    sync.Once
+	counter frameCounter
+}
+
+// Write counts the data frames in what the server writes.
+func (c *countedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if k := c.counter.feed(p[:n]); k > 0 {
+		c.frames.Add(float64(k))
+	}
+	return n, err
 }
 
 func (c *countedConn) Close() error {

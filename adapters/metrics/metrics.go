@@ -35,6 +35,7 @@ type Metrics struct {
 	webhookSeconds *prometheus.HistogramVec
 	emails         *prometheus.CounterVec
 	commands       *prometheus.CounterVec
+	framesSent     *prometheus.CounterVec
 }
 
 // latencyBuckets run from half a millisecond to ten seconds.
@@ -81,7 +82,10 @@ func New() *Metrics {
 	m.commands = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_websocket_frames_received_total", Help: "Command frames received on websockets, by event (other for names Parley does not know).",
 	}, []string{"event"})
-	m.reg.MustRegister(m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
+	m.framesSent = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_websocket_frames_sent_total", Help: "Data frames written to clients, by transport.",
+	}, []string{"transport"})
+	m.reg.MustRegister(m.framesSent, m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
 		m.connections, m.errors, m.webhookTotal, m.webhookSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -89,6 +89,7 @@ func TestMetricsMoveWithAChat(t *testing.T) {
 		`parley_websocket_frames_received_total{event="joinConversation"}`:    func(b, n float64) bool { return n-b == 2 },
 		`parley_websocket_frames_received_total{event="other"}`:               func(b, n float64) bool { return n-b == 1 },
 		`parley_errors_total{code="unknown_event",transport="websocket"}`:     func(b, n float64) bool { return n-b == 1 },
+		`parley_websocket_frames_sent_total{transport="websocket"}`:           func(b, n float64) bool { return n-b >= 10 },
 		`parley_webhook_paused{webhook="crm"}`:                                func(b, n float64) bool { return n == 0 },
 	}
 	for name, ok := range checks {
