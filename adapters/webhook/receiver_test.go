@@ -25,7 +25,7 @@ type delivery struct {
 // changes: answer decides the status of each request (0 for "hang until the
 // sender gives up").
 type receiver struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu     sync.Mutex
@@ -34,7 +34,7 @@ type receiver struct {
 	badSig int
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{t: t, answer: func(webhook.Payload) int { return http.StatusOK }}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)

@@ -18,7 +18,7 @@ import (
 	"github.com/parley-chat/parley/eventschemas"
 )
 
-func openStore(t *testing.T) domain.EventStore {
+func openStore(t testing.TB) domain.EventStore {
 	t.Helper()
 	inner, err := diskstore.Open(t.TempDir(), diskstore.Options{})
 	if err != nil {
@@ -33,7 +33,7 @@ var agent = domain.Participant{ID: "agent-1", Name: "Grace", Role: domain.RoleAg
 
 // chats starts n conversations on store, each with messages chat
 // messages, a whisper, and an end; it returns their ids.
-func chats(t *testing.T, store domain.EventStore, n, messages int) []string {
+func chats(t testing.TB, store domain.EventStore, n, messages int) []string {
 	t.Helper()
 	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
@@ -70,7 +70,7 @@ func chats(t *testing.T, store domain.EventStore, n, messages int) []string {
 
 // wanted returns the ids of the events a webhook without whispers must
 // deliver, by conversation, in stream order.
-func wanted(t *testing.T, store domain.EventStore) map[string][]string {
+func wanted(t testing.TB, store domain.EventStore) map[string][]string {
 	t.Helper()
 	recs, err := store.ReadAll(t.Context(), 0, 100000)
 	if err != nil {
@@ -94,7 +94,7 @@ type running struct {
 
 // start runs a Manager for the receivers' webhooks as node, with short
 // timeouts, until the test ends or stop is called.
-func start(t *testing.T, store domain.EventStore, node string, specs ...string) running {
+func start(t testing.TB, store domain.EventStore, node string, specs ...string) running {
 	t.Helper()
 	parsed, err := webhook.ParseSpecs(specs)
 	if err != nil {
