@@ -36,6 +36,7 @@ type Metrics struct {
 	emails         *prometheus.CounterVec
 	commands       *prometheus.CounterVec
 	framesSent     *prometheus.CounterVec
+	ackSeconds     *prometheus.HistogramVec
 }
 
 // latencyBuckets run from half a millisecond to ten seconds.
@@ -85,7 +86,10 @@ func New() *Metrics {
 	m.framesSent = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_websocket_frames_sent_total", Help: "Data frames written to clients, by transport.",
 	}, []string{"transport"})
-	m.reg.MustRegister(m.framesSent, m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
+	m.ackSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "parley_connector_ack_latency_seconds", Help: "Time from a message sent to a connector to its acknowledgement, by channel.", Buckets: latencyBuckets,
+	}, []string{"channel"})
+	m.reg.MustRegister(m.ackSeconds, m.framesSent, m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
 		m.connections, m.errors, m.webhookTotal, m.webhookSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -99,6 +103,12 @@ func (m *Metrics) Handler() http.Handler {
 // Error counts an error answered on transport with code.
 func (m *Metrics) Error(transport string, code domain.Code) {
 	m.errors.WithLabelValues(transport, string(code)).Inc()
+}
+
+// ConnectorAck observes how long a connector of channel took to
+// acknowledge a message.
+func (m *Metrics) ConnectorAck(channel string, took time.Duration) {
+	m.ackSeconds.WithLabelValues(channel).Observe(took.Seconds())
 }
 
 // Command counts one websocket command frame, and its error by code.
