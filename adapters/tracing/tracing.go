@@ -162,3 +162,24 @@ func Command(tp trace.TracerProvider) func(ctx context.Context, event string) (c
 		}
 	}
 }
+
+// Webhook returns a function that makes each webhook delivery attempt a
+// client span in the trace that stored the event (a trace of its own for
+// an event stored without one); end it with the attempt's error.
+func Webhook(tp trace.TracerProvider) func(ctx context.Context, webhook string, rec domain.RecordedEvent) (context.Context, func(error)) {
+	tracer := tp.Tracer(Name)
+	return func(ctx context.Context, webhook string, rec domain.RecordedEvent) (context.Context, func(error)) {
+		if id, err := trace.TraceIDFromHex(rec.Metadata.TraceID); err == nil {
+			parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: id, SpanID: spanIDOf(rec.ID), TraceFlags: trace.FlagsSampled, Remote: true})
+			ctx = trace.ContextWithRemoteSpanContext(ctx, parent)
+		}
+		ctx, span := tracer.Start(ctx, "webhook "+webhook, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("parley.event.type", rec.Type), attribute.Int64("parley.position", int64(rec.Position))))
+		return ctx, func(err error) {
+			if err != nil {
+				span.SetStatus(codes.Error, err.Error())
+			}
+			span.End()
+		}
+	}
+}

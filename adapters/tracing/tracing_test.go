@@ -2,6 +2,7 @@ package tracing_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -147,5 +148,26 @@ func TestCommandIsParentOfItsAppend(t *testing.T) {
 	}
 	if send.Status.Description != "conversation_not_found" {
 		t.Errorf("failed command status = %+v", send.Status)
+	}
+}
+
+// TestWebhookSpanJoinsTheEventsTrace: a webhook attempt is a span in the
+// trace of the event it delivers.
+func TestWebhookSpanJoinsTheEventsTrace(t *testing.T) {
+	exp, tp, _ := setup(t)
+	attempt := tracing.Webhook(tp)
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	rec := domain.RecordedEvent{ID: "9b2f6d1e-4a3c-4e7b-8d5f-0c1a2b3d4e5f", Type: domain.EventChatMessage, Metadata: domain.Metadata{TraceID: traceID}}
+	_, end := attempt(t.Context(), "crm", rec)
+	end(nil)
+	rec.Metadata.TraceID = ""
+	_, end = attempt(t.Context(), "crm", rec)
+	end(errors.New("status 500"))
+	spans := exp.GetSpans()
+	if len(spans) != 2 || spans[0].Name != "webhook crm" || spans[0].SpanContext.TraceID().String() != traceID {
+		t.Fatalf("spans %v", names(spans))
+	}
+	if spans[1].SpanContext.TraceID().String() == traceID || spans[1].Status.Description != "status 500" {
+		t.Errorf("an event without a trace: span %+v", spans[1])
 	}
 }

@@ -1,11 +1,15 @@
 package webhook_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/parley-chat/parley/adapters/webhook"
 	"github.com/parley-chat/parley/domain"
@@ -133,5 +137,47 @@ func TestPayloadIsJSON(t *testing.T) {
 	raw, _ := json.Marshal(webhook.Payload{ID: "x", Data: json.RawMessage(`{}`)})
 	if !strings.Contains(string(raw), `"conversationId"`) || !strings.Contains(string(raw), `"sequence"`) {
 		t.Errorf("payload fields: %s", raw)
+	}
+}
+
+// TestTraceWrapsEachAttempt: the Trace hook sees every attempt and its
+// outcome.
+func TestTraceWrapsEachAttempt(t *testing.T) {
+	store := openStore(t)
+	chats(t, store, 1, 1)
+	r := newReceiver(t)
+	fails := 2
+	r.setAnswer(func(webhook.Payload) int {
+		if fails > 0 {
+			fails--
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	specs, _ := webhook.ParseSpecs([]string{"crm=" + r.srv.URL})
+	var mu sync.Mutex
+	var outcomes []bool
+	m, err := webhook.New(webhook.Config{Store: store, Webhooks: specs, Secret: testSecret, Node: "n", NewID: uuid.NewString,
+		Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Trace: func(ctx context.Context, name string, rec domain.RecordedEvent) (context.Context, func(error)) {
+			return ctx, func(err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				outcomes = append(outcomes, err == nil)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	want := count(wanted(t, store))
+	waitFor(t, "every event", func() bool { return len(r.accepted()) >= want })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(outcomes) < want+2 || outcomes[0] || outcomes[1] {
+		t.Errorf("outcomes = %v, want 2 failures then %d successes", outcomes, want)
 	}
 }

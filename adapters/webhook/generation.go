@@ -156,7 +156,12 @@ func (g *generation) deliver(conv string, rec domain.RecordedEvent) bool {
 			return false
 		}
 		start := time.Now()
-		err := g.w.m.sender.post(g.ctx, g.w.spec, rec.ID, body)
+		ctx, end := g.ctx, func(error) {}
+		if cfg.Trace != nil {
+			ctx, end = cfg.Trace(g.ctx, g.w.spec.Name, rec)
+		}
+		err := g.w.m.sender.post(ctx, g.w.spec, rec.ID, body)
+		end(err)
 		<-g.sem
 		if g.ctx.Err() != nil {
 			return false // stopping: the event is delivered again later

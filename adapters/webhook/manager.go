@@ -57,6 +57,10 @@ type Config struct {
 	// OnAttempt, when set, is told of every delivery attempt (for
 	// metrics); err is nil for a success.
 	OnAttempt func(webhook string, err error, took time.Duration)
+	// Trace, when set, wraps each delivery attempt (for traces): the
+	// context it returns is the request's, and end is called with the
+	// attempt's error.
+	Trace func(ctx context.Context, webhook string, rec domain.RecordedEvent) (_ context.Context, end func(error))
 }
 
 // Manager runs every configured webhook and answers the operators' API.

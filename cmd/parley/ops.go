@@ -126,7 +126,7 @@ func (o *ops) wrapWebsocket(creds domain.Credentials, h http.Handler) http.Handl
 
 // startWebhooks creates and runs the webhooks, if any is configured.
 func (m *Main) startOpsWebhooks(store domain.EventStore) error {
-	hooks, err := m.newWebhooks(store, m.ops.metrics.WebhookAttempt)
+	hooks, err := m.newWebhooks(store, m.ops.metrics.WebhookAttempt, m.ops.webhookTrace())
 	if err != nil {
 		return err
 	}
@@ -136,6 +136,14 @@ func (m *Main) startOpsWebhooks(store domain.EventStore) error {
 		m.startWebhooks(m.feedCtx, hooks)
 	}
 	return nil
+}
+
+// webhookTrace makes each webhook attempt a span, when tracing is on.
+func (o *ops) webhookTrace() func(context.Context, string, domain.RecordedEvent) (context.Context, func(error)) {
+	if o.traces == nil {
+		return nil
+	}
+	return tracing.Webhook(o.traces)
 }
 
 // mainMetrics is the /metrics handler of the main address: nil when

@@ -71,7 +71,8 @@ func (m *Main) checkWebhooks() error {
 
 // newWebhooks parses the webhook configuration, refusing a malformed spec
 // or a short secret, and returns nil when no webhook is configured.
-func (m *Main) newWebhooks(store domain.EventStore, onAttempt func(string, error, time.Duration)) (*webhook.Manager, error) {
+func (m *Main) newWebhooks(store domain.EventStore, onAttempt func(string, error, time.Duration),
+	trace func(context.Context, string, domain.RecordedEvent) (context.Context, func(error))) (*webhook.Manager, error) {
 	raw := m.webhookSpecs()
 	if len(raw) == 0 {
 		return nil, nil
@@ -85,7 +86,7 @@ func (m *Main) newWebhooks(store domain.EventStore, onAttempt func(string, error
 		Store: store, Webhooks: specs, Secret: []byte(c.Secret),
 		Timeout: c.Timeout, Backoff: c.Backoff, MaxBackoff: c.MaxBackoff, Lease: c.Lease,
 		Node: uuid.NewString(), Now: time.Now, NewID: uuid.NewString, Logger: m.Logger,
-		OnAttempt: onAttempt,
+		OnAttempt: onAttempt, Trace: trace,
 	})
 }
 
