@@ -76,6 +76,15 @@ func (r *receiver) deliveries() []delivery {
 	return append([]delivery(nil), r.all...)
 }
 
+// distinct counts the different events answered 2xx.
+func (r *receiver) distinct() int {
+	seen := map[string]bool{}
+	for _, p := range r.accepted() {
+		seen[p.ID] = true
+	}
+	return len(seen)
+}
+
 // accepted returns the payloads answered 2xx, in arrival order.
 func (r *receiver) accepted() []webhook.Payload {
 	var out []webhook.Payload
