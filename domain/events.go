@@ -28,6 +28,11 @@ var SchemaVersions = map[string]int{
 	EventTranscriptEmailFailed:    1,
 
 	EventLostInRepair: 1,
+
+	// The bookkeeping of webhooks (domain/webhook).
+	"WebhookClaimed":      1,
+	"WebhookCheckpointed": 1,
+	"WebhookControlled":   1,
 }
 
 // Event is something that happened to a conversation.

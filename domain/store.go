@@ -94,6 +94,10 @@ type Metadata struct {
 	// Connection is the id of the connection that issued the command, so the
 	// node that holds it can avoid echoing a message back to its sender.
 	Connection string `json:"connection,omitempty"`
+	// TraceID is the OpenTelemetry trace (32 hex digits) of the command
+	// that stored the event, when tracing is on: an event in the history
+	// leads to its trace.
+	TraceID string `json:"traceId,omitempty"`
 }
 
 // EventData is an event proposed for appending.

@@ -92,6 +92,7 @@ func domainEvents(tb testing.TB) []domain.EventData {
 	run(domain.LeaveConversation{Participant: customer})
 	run(domain.EndConversation{By: agent})
 	out = append(out, connectorEvents(tb)...)
+	out = append(out, webhookEvents(tb)...)
 	return append(out, transcriptEmailEvents(tb)...)
 }
 

@@ -20,6 +20,10 @@ type Connectors struct {
 	// OnWork, when set, is called (without locks held) when a conversation
 	// gets a message to deliver.
 	OnWork func()
+	// OnAck, when set, is told how long a connector took to acknowledge
+	// a message (for metrics). It is called with the read model's lock
+	// held: it must be quick and must not call back.
+	OnAck func(channel string, took time.Duration)
 
 	mu       sync.Mutex
 	channels map[string]bool
@@ -267,6 +271,9 @@ func (x *Connectors) Acked(msgID, session string) (conv string, seq int64, ok bo
 	en := x.convs[conv]
 	if en == nil || !en.sending || en.msgID != msgID || en.session != session {
 		return "", 0, false
+	}
+	if x.OnAck != nil && !en.since.IsZero() {
+		x.OnAck(en.channel, time.Since(en.since))
 	}
 	return conv, en.seq, true
 }

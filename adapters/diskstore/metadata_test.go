@@ -23,7 +23,7 @@ func TestMetadataCodecMatchesEncodingJSON(t *testing.T) {
 	pick := func() string { return metadataStrings[rng.IntN(len(metadataStrings))] }
 	versions := []int{0, 1, 2, 9, 10, 123456789, 1234567890, -1, -42}
 	for range 5000 {
-		md := domain.Metadata{CorrelationID: pick(), CausationID: pick(), Connection: pick(), SchemaVersion: versions[rng.IntN(len(versions))]}
+		md := domain.Metadata{CorrelationID: pick(), CausationID: pick(), Connection: pick(), TraceID: pick(), SchemaVersion: versions[rng.IntN(len(versions))]}
 		want, err := json.Marshal(md)
 		if err != nil {
 			t.Fatal(err)
@@ -44,7 +44,7 @@ func TestMetadataCodecMatchesEncodingJSON(t *testing.T) {
 // accepts, encoding/json reads as the same value.
 func FuzzParseMetadata(f *testing.F) {
 	for _, s := range []string{
-		`{}`, `{"schemaVersion":1}`, `{"correlationId":"a","causationId":"b","schemaVersion":2,"connection":"c"}`,
+		`{}`, `{"schemaVersion":1}`, `{"correlationId":"a","causationId":"b","schemaVersion":2,"connection":"c"}`, `{"schemaVersion":1,"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}`,
 		`{"connection":"c","schemaVersion":0}`, `{"schemaVersion":01}`, `{"schemaVersion":1,"schemaVersion":2}`,
 		`{"correlationId":"\u0041","schemaVersion":1}`, `{"extra":1,"schemaVersion":1}`, `{"schemaVersion":1} `,
 	} {

@@ -19,6 +19,7 @@ type wireMetadata struct {
 	CausationID   string `json:"$causationId,omitempty"`
 	SchemaVersion int    `json:"schemaVersion"`
 	Connection    string `json:"connection,omitempty"`
+	TraceID       string `json:"traceId,omitempty"`
 	// RecordedAt is the original recorded time of a migrated event
 	// (RFC 3339, UTC). EventStoreDB stamps "created" itself and cannot be
 	// told otherwise, so the original time travels here (ADR 7).
@@ -31,6 +32,7 @@ func encodeMetadata(m domain.Metadata, recorded time.Time) ([]byte, error) {
 		CausationID:   m.CausationID,
 		SchemaVersion: m.SchemaVersion,
 		Connection:    m.Connection,
+		TraceID:       m.TraceID,
 	}
 	if !recorded.IsZero() {
 		w.RecordedAt = recorded.UTC().Format(time.RFC3339Nano)
@@ -56,6 +58,7 @@ func decodeMetadata(b []byte) (m domain.Metadata, recorded time.Time) {
 		CausationID:   w.CausationID,
 		SchemaVersion: w.SchemaVersion,
 		Connection:    w.Connection,
+		TraceID:       w.TraceID,
 	}, recorded
 }
 

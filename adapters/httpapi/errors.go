@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/webhook"
 )
 
 // statusOf maps every domain error code to its HTTP status, in one place.
@@ -22,6 +23,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeStreamNotFound:    http.StatusNotFound,
 	domain.CodeChannelNotFound:   http.StatusNotFound,
 	domain.CodeMessageNotFound:   http.StatusNotFound,
+	webhook.CodeNotFound:         http.StatusNotFound,
 	domain.CodeOngoing:           http.StatusNotFound,
 	domain.CodeNoEmail:           http.StatusUnprocessableEntity,
 	domain.CodeEnded:             http.StatusConflict,
@@ -53,6 +55,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	body, status := s.describe(err, c)
+	if s.cfg.OnError != nil {
+		s.cfg.OnError(body.Code)
+	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return

@@ -50,6 +50,12 @@ type Config struct {
 	// Routing, when set, queues new conversations and serves the staff's
 	// view of conversations, queues and agents.
 	Routing *RoutingConfig
+	// Webhooks, when set, serves the webhook routes (ops.go).
+	Webhooks Webhooks
+	// Metrics, when set, serves GET /metrics to staff.
+	Metrics http.Handler
+	// OnError, when set, is told the code of every error answered.
+	OnError func(domain.Code)
 }
 
 // Server holds the REST routes.
@@ -130,6 +136,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	api.POST("/channels/:channel/messages", s.sendToCustomer)
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
 	s.routeRouting(api)
+	s.routeOps(e, api)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if websocket != nil {

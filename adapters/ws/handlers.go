@@ -86,6 +86,11 @@ func (h *Hub) message(c *client, raw []byte) {
 	defer cancel()
 	meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id}
 	meta.CausationID = meta.CorrelationID
+	if h.cfg.OnCommand != nil {
+		var done func(error)
+		ctx, done = h.cfg.OnCommand(ctx, f.Event)
+		defer func() { done(err) }()
+	}
 	switch f.Event {
 	case EventJoinConversation:
 		err = h.join(ctx, c, f, meta)

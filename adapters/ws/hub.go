@@ -28,6 +28,10 @@ const (
 
 // Config tunes the websocket edge.
 type Config struct {
+	// OnCommand, when set, is called before each command frame is handled
+	// (for traces and metrics); the context it returns is the command's,
+	// and done is called with the command's error once it is handled.
+	OnCommand func(ctx context.Context, event string) (_ context.Context, done func(error))
 	// StoreTyping stores typing activities instead of only relaying them.
 	StoreTyping bool
 	// MaxFrameBytes bounds one incoming frame.

@@ -72,8 +72,10 @@ type ServeConfig struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 
-	Mail    MailConfig
-	Routing RoutingConfig
+	Mail     MailConfig
+	Routing  RoutingConfig
+	Webhooks WebhookConfig
+	Ops      OpsConfig
 	// DebugAddr serves net/http/pprof on a loopback address; empty for none.
 	DebugAddr string
 }
@@ -123,6 +125,8 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	c.Mail.flags(fs)
 	c.Routing.flags(fs)
+	c.Webhooks.flags(fs)
+	c.Ops.flags(fs)
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "loopback address to serve the Go profiler (net/http/pprof) on, e.g. 127.0.0.1:6060; empty for none")
 }
 
@@ -165,10 +169,12 @@ type Main struct {
 	feedCtx  context.Context
 	cancel   context.CancelFunc
 	feedDone chan struct{}
-	// transcripts runs the transcript projection and email worker.
+	// transcripts runs the transcript projection and email worker, and
+	// the webhooks: the tasks that stop with the live feed.
 	transcripts sync.WaitGroup
 	// routed runs the router.
 	routed sync.WaitGroup
+	ops    *ops
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -176,6 +182,9 @@ type Main struct {
 func (m *Main) Run(ctx context.Context) error {
 	creds, err := m.credentials()
 	if err != nil {
+		return err
+	}
+	if err := m.checkWebhooks(); err != nil {
 		return err
 	}
 	if m.Config.MaxInfoMessages < 1 {
@@ -194,6 +203,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.ops, err = m.newOps(ctx); err != nil {
+		return errors.Join(err, store.Close())
+	}
+	store = m.ops.instrument(store)
 	m.store = store
 	var space *diskspace.Guard
 	if isEmbedded(m.Config) {
@@ -213,12 +226,15 @@ func (m *Main) Run(ctx context.Context) error {
 	origins := splitList(m.Config.AllowedOrigin)
 	infos := projections.NewConversationInfos(store, m.Config.ReadModelCacheBytes)
 	connectors := projections.NewConnectors()
+	m.ops.metrics.ConnectorBacklog(connectors.Backlog)
+	connectors.OnAck = m.ops.metrics.ConnectorAck
 	m.hub = ws.New(ws.Config{
 		StoreTyping: m.Config.StoreTyping, MaxFrameBytes: m.Config.MaxFrameBytes, OutboundBuffer: m.Config.OutboundBuffer,
 		Credentials: creds, FramesPerSecond: m.Config.FramesPerSecond, FrameBurst: m.Config.FrameBurst,
 		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
+		OnCommand:       m.ops.onCommand,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 	routed.attach(m.hub)
 
@@ -228,7 +244,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		return connectors.Apply(e)
-	}, m.hub.Deliver); err != nil {
+	}, m.hub.Deliver, m.ops.feed); err != nil {
 		return err
 	}
 	m.routed.Add(1)
@@ -237,6 +253,9 @@ func (m *Main) Run(ctx context.Context) error {
 	go space.Watch(m.feedCtx)
 	transcripts, err := m.startTranscripts(store)
 	if err != nil {
+		return err
+	}
+	if err := m.startOpsWebhooks(store); err != nil {
 		return err
 	}
 	api := httpapi.New(httpapi.Config{
@@ -248,7 +267,13 @@ func (m *Main) Run(ctx context.Context) error {
 		LowSpace:        space.Low,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 		Routing:         routed.api(),
-	}, svc, infos, store, uuid.NewString, m.Logger, m.hub)
+		Webhooks:        m.ops.webhooksAPI(),
+		Metrics:         m.ops.mainMetrics(m.Config.Ops),
+		OnError:         func(code domain.Code) { m.ops.metrics.Error("http", code) },
+	}, svc, infos, store, uuid.NewString, m.Logger, m.ops.wrapWebsocket(creds, m.hub))
+	if err := m.ops.serveMetrics(m.Config.Ops.MetricsAddr, m.Logger); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -257,7 +282,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.sio = socketio.New(socketioHub{m.hub}, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
 		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
 	m.server = &http.Server{
-		Handler:           web.New(web.Config{AuthOff: m.Config.Auth == "off"}, withSocketIO(api, m.sio)),
+		Handler:           web.New(web.Config{AuthOff: m.Config.Auth == "off"}, withSocketIO(m.ops.traceHTTP(api), m.sio)),
 		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
 		ReadTimeout:       m.Config.ReadTimeout,
 		IdleTimeout:       m.Config.IdleTimeout,
@@ -338,6 +363,7 @@ func (m *Main) Close() error {
 	if m.hub != nil {
 		errs = append(errs, m.hub.Close(ctx))
 	}
+	errs = append(errs, m.ops.close(ctx))
 	if m.cancel != nil {
 		m.cancel()
 		<-m.feedDone

@@ -1,0 +1,61 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// Store decorates an event store: it counts the events appended by type
+// and times each append. Everything else passes through.
+func (m *Metrics) Store(inner domain.EventStore) domain.EventStore {
+	return &store{EventStore: inner, m: m}
+}
+
+type store struct {
+	domain.EventStore
+	m *Metrics
+}
+
+// Append implements domain.EventStore.
+func (s *store) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, events []domain.EventData) (domain.AppendResult, error) {
+	start := time.Now()
+	res, err := s.EventStore.Append(ctx, stream, expected, events)
+	s.m.appendSeconds.Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.m.appendFailures.WithLabelValues(string(domain.ErrorCode(err))).Inc()
+		return res, err
+	}
+	for _, e := range events {
+		s.m.eventsStored.WithLabelValues(e.Type).Inc()
+	}
+	return res, nil
+}
+
+// FeedEvent observes one event of the live feed as it is handed to the
+// read models and rooms: how far the feed got and how long after its
+// append. Call it from a feed consumer. Events recorded before the process
+// started (the history the feed replays at start) move only the position
+// and lag: their age is not a delivery latency, and their outcomes were
+// counted by the process that saw them happen.
+func (m *Metrics) FeedEvent(rec domain.RecordedEvent, now time.Time) {
+	age := max(now.Sub(rec.Recorded).Seconds(), 0)
+	m.feedLagSecs.Set(age)
+	m.feedPosition.Set(float64(rec.Position))
+	if rec.Recorded.Before(m.started) {
+		return
+	}
+	switch rec.Type {
+	case domain.EventChatMessage, domain.EventActivityMessage:
+		if _, ok := domain.ConversationIDOf(rec.Stream); ok {
+			m.deliverySecs.Observe(age)
+		}
+	case domain.EventTranscriptEmailRequested:
+		m.emails.WithLabelValues("requested").Inc()
+	case domain.EventTranscriptEmailSent:
+		m.emails.WithLabelValues("sent").Inc()
+	case domain.EventTranscriptEmailFailed:
+		m.emails.WithLabelValues("failed").Inc()
+	}
+}
