@@ -151,6 +151,10 @@ type Main struct {
 	feedDone chan struct{}
 	// transcripts runs the transcript projection and email worker.
 	transcripts sync.WaitGroup
+	// snapshots saves the connectors read model, so a start folds only the
+	// history after its last snapshot; feedStatus says whether the feed runs.
+	snapshots  *projections.Snapshotter
+	feedStatus projections.FeedStatus
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -193,10 +197,12 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 
-	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {
+	m.snapshots = m.connectorsSnapshotter(connectors)
+	after := m.restoreConnectors(ctx, store, connectors, m.snapshots.File)
+	if err := m.startFeed(ctx, store, after, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
 		return connectors.Apply(e)
-	}, m.hub.Deliver); err != nil {
+	}, m.hub.Deliver, m.snapshots.Handle); err != nil {
 		return err
 	}
 	go m.hub.Dispatch(m.feedCtx)
@@ -212,6 +218,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Directory:       connectors,
 		Transcripts:     transcripts,
 		LowSpace:        space.Low,
+		FeedDown:        m.feedStatus.Err,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 	}, svc, infos, store, uuid.NewString, m.Logger, m.hub)
 	ln, err := net.Listen("tcp", m.Config.Addr)
@@ -238,7 +245,7 @@ func (m *Main) Run(ctx context.Context) error {
 // startFeed starts the feed that keeps read models and websocket rooms
 // current: it replays the history into the consumers, then follows new
 // events. It returns once the feed has caught up.
-func (m *Main) startFeed(ctx context.Context, store domain.EventStore, consumers ...projections.FeedHandler) error {
+func (m *Main) startFeed(ctx context.Context, store domain.EventStore, after domain.After, consumers ...projections.FeedHandler) error {
 	feedCtx, cancel := context.WithCancel(context.Background())
 	m.feedCtx, m.cancel = feedCtx, cancel
 	m.feedDone = make(chan struct{})
@@ -246,12 +253,12 @@ func (m *Main) startFeed(ctx context.Context, store domain.EventStore, consumers
 	var once sync.Once
 	go func() {
 		defer close(m.feedDone)
-		_ = projections.RunFeed(feedCtx, store, 0, m.Logger, func() { once.Do(func() { close(live) }) }, consumers...)
+		_ = projections.RunFeedStatus(feedCtx, store, after, m.Logger, &m.feedStatus, func() { once.Do(func() { close(live) }) }, consumers...)
 	}()
 	start := time.Now()
 	select {
 	case <-live:
-		m.Logger.Info("read models caught up with the store", "took", time.Since(start).Round(time.Millisecond))
+		m.Logger.Info("read models caught up with the store", "after", after, "took", time.Since(start).Round(time.Millisecond))
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -300,6 +307,9 @@ func (m *Main) Close() error {
 		m.cancel()
 		<-m.feedDone
 		m.transcripts.Wait()
+		if m.snapshots != nil {
+			m.snapshots.Flush()
+		}
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
