@@ -28,6 +28,8 @@ var SchemaVersions = map[string]int{
 	EventTranscriptEmailFailed:    1,
 
 	EventLostInRepair: 1,
+
+	EventClaimed: 1,
 }
 
 // Event is something that happened to a conversation.
@@ -134,6 +136,8 @@ func DecodeEvent(rec RecordedEvent) (Event, error) {
 		return decodeAs[TranscriptEmailFailed](rec)
 	case EventLostInRepair:
 		return decodeAs[LostInRepair](rec)
+	case EventClaimed:
+		return decodeAs[Claimed](rec)
 	}
 	return nil, nil
 }

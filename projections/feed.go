@@ -59,7 +59,9 @@ func RunFeed(ctx context.Context, store domain.EventStore, after domain.After, l
 func RunFeedStatus(ctx context.Context, store domain.EventStore, after domain.After, logger *slog.Logger, status *FeedStatus, ready func(), consumers ...FeedHandler) error {
 	caughtUp := func() {
 		status.set(nil)
-		ready()
+		if ready != nil {
+			ready()
+		}
 	}
 	backoff := 50 * time.Millisecond
 	// One FeedEvent for the whole feed: an allocation per event would be

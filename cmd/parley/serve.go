@@ -45,6 +45,7 @@ type ServeConfig struct {
 
 	AckTimeout      time.Duration
 	ConnectorWindow int
+	ClaimTimeout    time.Duration
 
 	MaxInfoMessages     int
 	ReadModelCacheBytes int64
@@ -90,6 +91,7 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 
 	fs.DurationVar(&c.AckTimeout, "connector-ack-timeout", 30*time.Second, "how long a connector has to acknowledge a message before it is sent again")
 	fs.IntVar(&c.ConnectorWindow, "connector-window", 100, "conversations that may each have a message in flight to one connector connection")
+	fs.DurationVar(&c.ClaimTimeout, "claim-timeout", 30*time.Second, "how long a node holds its claim on a connector delivery or a transcript email, so that of several nodes one sends it; 0 claims nothing (one node only)")
 	fs.IntVar(&c.MaxInfoMessages, "max-info-messages", projections.DefaultPageSize, "most messages in one conversationInfo or GET /api/conversations/{id} page")
 	fs.Int64Var(&c.ReadModelCacheBytes, "read-model-cache-bytes", projections.DefaultCacheBytes, "memory the conversation read model may keep, in bytes")
 
@@ -155,6 +157,7 @@ type Main struct {
 	// history after its last snapshot; feedStatus says whether the feed runs.
 	snapshots  *projections.Snapshotter
 	feedStatus projections.FeedStatus
+	node       string
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -175,6 +178,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = store
+	// A node's claims name it; a restart is a new node, whose old claims
+	// lapse like a dead node's.
+	m.node = uuid.NewString()
 	var space *diskspace.Guard
 	if isEmbedded(m.Config) {
 		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
@@ -194,6 +200,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Credentials: creds, FramesPerSecond: m.Config.FramesPerSecond, FrameBurst: m.Config.FrameBurst,
 		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
+		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 
@@ -238,7 +245,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
-	m.Logger.Info("parley is serving", "addr", "http://"+m.Addr, "store", storeName(m.Config), "auth", m.Config.Auth)
+	m.Logger.Info("parley is serving", "addr", "http://"+m.Addr, "store", storeName(m.Config), "auth", m.Config.Auth, "node", m.node)
 	return nil
 }
 
