@@ -178,9 +178,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = store
-	// A node's claims name it; a restart is a new node, whose old claims
-	// lapse like a dead node's.
-	m.node = uuid.NewString()
+	if m.node, err = nodeID(m.Config.DataDir); err != nil {
+		return errors.Join(err, store.Close())
+	}
 	var space *diskspace.Guard
 	if isEmbedded(m.Config) {
 		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)

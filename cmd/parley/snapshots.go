@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
@@ -49,4 +55,31 @@ func (m *Main) restoreConnectors(ctx context.Context, store domain.EventStore, c
 	connectors.Restore(st)
 	m.Logger.Info("connectors restored from their snapshot", "after", cp.After, "conversations", len(st.Convs))
 	return cp.After
+}
+
+// nodeID returns the id this node's claims carry, kept in
+// <data-dir>/node-id so that a restarted node is the same holder: it sends
+// again at once what it had claimed and not finished, instead of waiting
+// --claim-timeout for its own claims to lapse. Every node has a --data-dir
+// of its own, so no two share an id.
+func nodeID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read the node id: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return "", fmt.Errorf("create the data directory: %w", err)
+	}
+	id := uuid.NewString()
+	if err := os.WriteFile(path+".tmp", []byte(id+"\n"), 0o640); err != nil {
+		return "", fmt.Errorf("write the node id: %w", err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		return "", fmt.Errorf("write the node id: %w", err)
+	}
+	return id, nil
 }
