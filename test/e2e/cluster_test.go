@@ -46,7 +46,7 @@ func startESDBCluster(t *testing.T) *esdbProcess {
 // sendUntilStored sends a chat message with a client id until it is
 // acknowledged, as a client does across a store's failover: a retry with
 // the same id is answered with the stored message, never stored twice.
-func sendUntilStored(t *testing.T, c *wsClient, text string) message {
+func sendUntilStored(t *testing.T, c *wsClient, text string, retries *int) message {
 	t.Helper()
 	id := uuid.NewString()
 	deadline := time.Now().Add(30 * time.Second)
@@ -55,6 +55,10 @@ func sendUntilStored(t *testing.T, c *wsClient, text string) message {
 		if f.Event == "ack" {
 			return decode[message](t, f.Data)
 		}
+		if code := decode[errorBody](t, f.Data).Code; f.Event != "error" || code != "store_unavailable" {
+			t.Errorf("%q answered %s %s during the failover, want store_unavailable", text, f.Event, f.Data)
+		}
+		*retries++
 		if time.Now().After(deadline) {
 			t.Fatalf("%q not stored within 30s; last answer %s %s", text, f.Event, f.Data)
 		}
@@ -78,6 +82,7 @@ func TestClusterLosesItsLeader(t *testing.T) {
 	agent.mustCall("joinConversation", map[string]any{"conversationId": conv, "name": "Grace"})
 
 	var acked []message
+	retries := 0
 	for i := range 120 {
 		who := customer
 		if i%2 == 1 {
@@ -88,8 +93,9 @@ func TestClusterLosesItsLeader(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		acked = append(acked, sendUntilStored(t, who, fmt.Sprintf("message %d", i)))
+		acked = append(acked, sendUntilStored(t, who, fmt.Sprintf("message %d", i), &retries))
 	}
+	t.Logf("120 messages stored; %d sends were answered with an error and sent again", retries)
 
 	// Every acknowledged message is stored once, with its acknowledged sequence.
 	events, _ := history(t, b, conv)
