@@ -33,6 +33,8 @@ var SchemaVersions = map[string]int{
 	"WebhookClaimed":      1,
 	"WebhookCheckpointed": 1,
 	"WebhookControlled":   1,
+	// Claims of a delivery or an email attempt across nodes (domain/claims.go).
+	EventClaimed: 1,
 }
 
 // Event is something that happened to a conversation.
@@ -155,6 +157,8 @@ func DecodeEvent(rec RecordedEvent) (Event, error) {
 		return decodeAs[TranscriptEmailFailed](rec)
 	case EventLostInRepair:
 		return decodeAs[LostInRepair](rec)
+	case EventClaimed:
+		return decodeAs[Claimed](rec)
 	}
 	return nil, nil
 }

@@ -17,6 +17,8 @@ func connectorEvents(tb testing.TB) []domain.EventData {
 		domain.MessageDelivered{MessageID: richID, ConversationID: convID, Sequence: 5, Channel: "sms", Connector: "sms", Timestamp: now},
 		// Not a connector's, but stored beside the others: the placeholder
 		// a store repair writes for a damaged record.
+		// The claim a node takes before it sends a delivery once.
+		domain.Claimed{Holder: "0b5c3a7f-2d4e-4b9a-861c-2d8f3e5b7a10", Until: now, Timestamp: now},
 		domain.LostInRepair{Position: 42, StreamKnown: true, Quarantine: "events.log.quarantine-1234-0a1b2c3d", DamagedOffset: 1234, DamagedBytes: 300},
 	} {
 		d, err := domain.EncodeEvent(newIDs()(), e, domain.Metadata{CorrelationID: "req-1"})

@@ -51,6 +51,18 @@ type FeedHandler func(ctx context.Context, e *FeedEvent) error
 // the feed: one conversation's trouble must not stall every other. RunFeed
 // returns when ctx ends.
 func RunFeed(ctx context.Context, store domain.EventStore, after domain.After, logger *slog.Logger, ready func(), consumers ...FeedHandler) error {
+	return RunFeedStatus(ctx, store, after, logger, nil, ready, consumers...)
+}
+
+// RunFeedStatus is RunFeed reporting to status, when not nil, why the
+// subscription is down while it is.
+func RunFeedStatus(ctx context.Context, store domain.EventStore, after domain.After, logger *slog.Logger, status *FeedStatus, ready func(), consumers ...FeedHandler) error {
+	caughtUp := func() {
+		status.set(nil)
+		if ready != nil {
+			ready()
+		}
+	}
 	backoff := 50 * time.Millisecond
 	// One FeedEvent for the whole feed: an allocation per event would be
 	// garbage at the feed's rate, and consumers do not keep it.
@@ -66,14 +78,16 @@ func RunFeed(ctx context.Context, store domain.EventStore, after domain.After, l
 				}
 				after = domain.After(rec.Position)
 				backoff = 50 * time.Millisecond
+				status.set(nil)
 				return nil
-			}, domain.SubscribeOptions{OnCaughtUp: ready})
+			}, domain.SubscribeOptions{OnCaughtUp: caughtUp})
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if errors.Is(err, context.Canceled) {
 			return err
 		}
+		status.set(err)
 		logger.Warn("live feed dropped; resuming", "err", err, "backoff", backoff)
 		select {
 		case <-ctx.Done():

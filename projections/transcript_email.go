@@ -40,6 +40,11 @@ type TranscriptMailerConfig struct {
 	MaxAttempts int
 	Backoff     time.Duration
 	MaxBackoff  time.Duration
+	// ClaimTimeout, when positive, makes each attempt claimed through the
+	// store by Node for that long before it is made, so that of several
+	// nodes with a mail server one sends each email.
+	ClaimTimeout time.Duration
+	Node         string
 }
 
 // TranscriptMailer is the transcript email outbox. Request stores a request
@@ -52,6 +57,9 @@ type TranscriptMailer struct {
 
 	mu     sync.Mutex
 	outbox *domain.TranscriptEmails
+	// heldElsewhere holds, per request, until when another node holds the
+	// claim on its next attempt; pick skips it until then.
+	heldElsewhere map[string]time.Time
 }
 
 // NewTranscriptMailer returns the outbox, or an error naming what cfg lacks.

@@ -97,6 +97,7 @@ func (m *TranscriptMailer) fold(e domain.Event) {
 	defer m.mu.Unlock()
 	if r := m.outbox.Apply(e); r != nil && r.Status != domain.EmailPending {
 		m.outbox.Remove(r.RequestID)
+		delete(m.heldElsewhere, r.RequestID)
 	}
 }
 
@@ -119,7 +120,7 @@ func (m *TranscriptMailer) due() (next time.Time, ok bool) {
 		if r.Status != domain.EmailPending {
 			continue
 		}
-		at := m.nextAttempt(r)
+		at := m.dueAt(r)
 		if !at.After(now) {
 			return at, true
 		}
@@ -159,6 +160,9 @@ func (m *TranscriptMailer) attempt(ctx context.Context, at time.Time) {
 	}
 	n := r.Attempts + 1
 	log := m.cfg.Logger.With("conversation", r.ConversationID, "request", r.RequestID, "attempt", n)
+	if !m.claim(ctx, r, n, log) {
+		return
+	}
 	actx, cancel := context.WithTimeout(ctx, emailAttemptTimeout)
 	mail, err := m.compose(actx, r)
 	if err == nil {
@@ -206,7 +210,7 @@ func (m *TranscriptMailer) pick(at time.Time) (domain.TranscriptEmail, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.outbox.List() {
-		if r.Status == domain.EmailPending && !m.nextAttempt(r).After(at) {
+		if r.Status == domain.EmailPending && !m.dueAt(r).After(at) {
 			return r, true
 		}
 	}

@@ -12,6 +12,9 @@ const (
 	DefaultCacheBytes     = 32 << 20 // Options.CacheBytes
 	DefaultMaxGroupBytes  = 4 << 20  // Options.MaxGroupBytes
 	DefaultMaxAppendBytes = 16 << 20 // Options.MaxAppendBytes, as EventStoreDB's default
+	// DefaultIndexCheckpointBytes is Options.IndexCheckpointBytes: scanning
+	// that much of a log at open takes about a quarter of a second.
+	DefaultIndexCheckpointBytes = 128 << 20
 )
 
 // maxFrameBytes caps the length field of a record so that a garbage length
@@ -36,6 +39,12 @@ type Options struct {
 	// MaxAppendBytes is the largest encoded size of one Append; larger
 	// appends fail with domain.CodeTooLarge.
 	MaxAppendBytes int
+
+	// IndexCheckpointBytes is how much the log grows between checkpoints of
+	// the index (IndexFile), and the smallest log that gets one: Open then
+	// scans only the log after the last checkpoint. 0 means
+	// DefaultIndexCheckpointBytes; negative, never.
+	IndexCheckpointBytes int64
 
 	// Now stamps committed events; nil means time.Now.
 	Now func() time.Time
@@ -72,6 +81,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.IndexCheckpointBytes == 0 {
+		o.IndexCheckpointBytes = DefaultIndexCheckpointBytes
 	}
 }
 

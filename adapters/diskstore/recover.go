@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/parley-chat/parley/domain"
 )
@@ -37,7 +38,13 @@ func (s *Store) recover(f *os.File) error {
 		return err
 	}
 	ix := indexer{x: s.idx}
-	res, err := scanLog(f, size, func(off int64, n int, rec record, afterDamage bool) error {
+	from, lastRef := int64(len(fileMagic)), (*RecordRef)(nil)
+	if x, last := s.loadIndexCheckpoint(f, size); x != nil {
+		s.idx, ix.x, ix.end = x, x, x.end
+		from, lastRef = x.end, last
+	}
+	s.ckpt = newCheckpointer(from)
+	res, err := scanLogFrom(f, size, from, lastRef, func(off int64, n int, rec record, afterDamage bool) error {
 		if afterDamage {
 			return nil // Open refuses below; the scan goes on to count
 		}
@@ -48,6 +55,11 @@ func (s *Store) recover(f *os.File) error {
 	})
 	if err != nil {
 		return fmt.Errorf("diskstore: read log: %w", err)
+	}
+	if from > int64(len(fileMagic)) {
+		s.opts.Logger.Info("diskstore: index loaded from its checkpoint; scanned the log after it",
+			"events", len(s.idx.offsets), "checkpointBytes", from, "scannedRecords", res.records,
+			"scannedBytes", res.end-from)
 	}
 	if len(res.damaged) > 0 {
 		return &DamageError{File: f.Name(), Dir: s.dir, Spans: res.damaged}
@@ -138,6 +150,12 @@ func (s *Store) initLog(f *os.File) error {
 		return fmt.Errorf("diskstore: init log: %w", err)
 	}
 	s.idx.end = int64(len(fileMagic))
+	s.ckpt = newCheckpointer(s.idx.end)
+	// A checkpoint left from a log this one replaces would not match it;
+	// removing it spares the next Open the check.
+	if err := os.Remove(filepath.Join(s.dir, IndexFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("diskstore: init log: remove stale index checkpoint: %w", err)
+	}
 	return nil
 }
 

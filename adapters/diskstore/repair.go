@@ -2,6 +2,7 @@ package diskstore
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -94,6 +95,11 @@ func Repair(dir string) (*RepairReport, error) {
 	}, nil)
 	if err == nil {
 		err = writeDurable(dir, rep.ReportFile, func(w io.Writer) error { return writeRepairReport(w, rep) }, nil)
+	}
+	if err == nil {
+		// The repaired log moves records; an index checkpoint of the old
+		// one must not be trusted, however well it would match.
+		err = removeDurable(dir, IndexFile)
 	}
 	if err == nil {
 		err = writeDurable(dir, LogFile, func(w io.Writer) error {
@@ -225,6 +231,17 @@ func writeDurable(dir, name string, write func(io.Writer) error, check func(path
 		return err
 	}
 	if err := repairFailpoint(name + " renamed"); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// removeDurable removes the file name in dir, if any, durably.
+func removeDurable(dir, name string) error {
+	if err := os.Remove(filepath.Join(dir, name)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
 		return err
 	}
 	return syncDir(dir)

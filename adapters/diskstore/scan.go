@@ -75,16 +75,23 @@ type scanResult struct {
 // resynchronises on the next intact record and reports the bytes in between
 // as a DamagedSpan. An error from fn ends the scan and is returned.
 func scanLog(f *os.File, size int64, fn func(off int64, n int, rec record, afterDamage bool) error) (scanResult, error) {
+	return scanLogFrom(f, size, int64(len(fileMagic)), nil, fn)
+}
+
+// scanLogFrom scans as scanLog does, from offset from on, where the record
+// before (nil for none) is lastRef: the part of the log an index checkpoint
+// covers is not read again, and damage after it is found the same way.
+func scanLogFrom(f *os.File, size, from int64, lastRef *RecordRef,
+	fn func(off int64, n int, rec record, afterDamage bool) error) (scanResult, error) {
 	var res scanResult
-	dataEnd, err := lastData(f, int64(len(fileMagic)), size)
+	dataEnd, err := lastData(f, from, size)
 	if err != nil {
 		return res, err
 	}
 	res.dataEnd = dataEnd
-	off := int64(len(fileMagic))
+	off := from
 	r := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 1<<20)
 	buf := make([]byte, 0, 64<<10)
-	var lastRef *RecordRef
 	var seen []int // records read before each damaged span
 	for off < dataEnd {
 		frame, err := readFrame(r, &buf)

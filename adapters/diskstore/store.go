@@ -35,6 +35,7 @@ type Store struct {
 	log  *os.File
 
 	idx    *index
+	ckpt   *checkpointer
 	cache  *cache
 	notify *notifier
 
@@ -96,6 +97,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.w = writerState{nextPos: s.idx.last() + 1, end: s.idx.end, allocEnd: s.idx.end,
 		pending: make(map[string]*pendingStream), retry: time.NewTimer(time.Hour)}
 	s.w.retry.Stop()
+	go s.runCheckpoints()
+	if s.checkpointDue(s.idx.end) {
+		// A long log scanned whole, or a long tail after the checkpoint:
+		// the next Open should not have to scan it again.
+		s.requestCheckpoint()
+	}
 	go s.run()
 	return s, nil
 }
@@ -141,7 +148,9 @@ func (s *Store) Close() error {
 	<-s.writerDone
 	close(s.done)
 	var errs []error
-	if s.failed.Load() == nil {
+	if s.failed.Load() != nil {
+		s.stopCheckpoints(false)
+	} else {
 		// Drop the preallocated zeros, so a closed log ends at its last
 		// record; the writer has stopped, so s.w is ours now.
 		if err := s.log.Truncate(s.w.end); err != nil {
@@ -150,6 +159,9 @@ func (s *Store) Close() error {
 		if err := datasync(s.log); err != nil {
 			errs = append(errs, fmt.Errorf("diskstore: sync log: %w", err))
 		}
+		// After the sync: a checkpoint must never cover bytes that a
+		// crash could still lose.
+		s.stopCheckpoints(len(errs) == 0)
 	}
 	if err := s.log.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("diskstore: close log: %w", err))

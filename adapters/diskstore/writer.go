@@ -248,6 +248,9 @@ func (s *Store) publish() {
 	x.mu.Unlock()
 	s.cache.add(w.written)
 	s.notify.publish(w.streams)
+	if s.checkpointDue(w.end) {
+		s.requestCheckpoint()
+	}
 }
 
 func (w *writerState) reset() {

@@ -44,6 +44,9 @@ type Config struct {
 	// on space: new conversations are refused with it, and /readyz names
 	// it as a warning while staying ready for running conversations.
 	LowSpace func() error
+	// FeedDown, when set, returns why the node's subscription to all
+	// streams cannot run, or nil while it runs; /readyz fails with it.
+	FeedDown func() error
 	// MaxInfoMessages is the most messages GET /api/conversations/{id}
 	// answers at once (projections.DefaultPageSize when 0).
 	MaxInfoMessages int
@@ -160,6 +163,12 @@ func (s *Server) readyz(c echo.Context) error {
 		// The store's own words say why (a full disk, a failed sync that
 		// needs a restart) when it has them.
 		return &domain.Error{Code: domain.CodeUnavailable, Message: "the event store is not ready: " + domain.ErrorMessage(err), Err: err}
+	}
+	if s.cfg.FeedDown != nil {
+		if err := s.cfg.FeedDown(); err != nil {
+			return &domain.Error{Code: domain.CodeUnavailable,
+				Message: "the node's live feed (its subscription to all streams) cannot run: " + domain.Clip(err.Error()), Err: err}
+		}
 	}
 	body := map[string]string{"status": "ready"}
 	if err := s.lowSpace(); err != nil {

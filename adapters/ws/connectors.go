@@ -161,6 +161,9 @@ func (h *Hub) dispatchChannel(ctx context.Context, channel string, sessions []*c
 			h.connectors.Skip(cl.Conversation, seq)
 			continue
 		}
+		if !h.claimDelivery(ctx, cl, seq, msg.ID) {
+			continue
+		}
 		s := sessions[i%len(sessions)]
 		msg.RefID = cl.RefID
 		h.connectors.Sent(cl.Conversation, seq, msg.ID, s.id, time.Now())

@@ -57,6 +57,12 @@ type Config struct {
 	// ConnectorWindow is how many conversations may each have a message in
 	// flight to one connector connection.
 	ConnectorWindow int
+	// ClaimTimeout, when positive, makes each delivery to a connector claimed
+	// through the store for that long by Node before it is sent, so that of
+	// several nodes connected to the same connector one sends it.
+	ClaimTimeout time.Duration
+	// Node names this process in its claims.
+	Node string
 	// AllowedOrigins lists the Origin values a browser may connect from;
 	// "*" allows any. Requests without an Origin (non-browser clients) and
 	// from the server's own host are always allowed.

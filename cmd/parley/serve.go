@@ -48,6 +48,7 @@ type ServeConfig struct {
 
 	AckTimeout      time.Duration
 	ConnectorWindow int
+	ClaimTimeout    time.Duration
 
 	MaxInfoMessages     int
 	ReadModelCacheBytes int64
@@ -101,6 +102,7 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 
 	fs.DurationVar(&c.AckTimeout, "connector-ack-timeout", 30*time.Second, "how long a connector has to acknowledge a message before it is sent again")
 	fs.IntVar(&c.ConnectorWindow, "connector-window", 100, "conversations that may each have a message in flight to one connector connection")
+	fs.DurationVar(&c.ClaimTimeout, "claim-timeout", 30*time.Second, "how long a node holds its claim on a connector delivery or a transcript email, so that of several nodes one sends it; 0 claims nothing (one node only)")
 	fs.IntVar(&c.MaxInfoMessages, "max-info-messages", projections.DefaultPageSize, "most messages in one conversationInfo or GET /api/conversations/{id} page")
 	fs.Int64Var(&c.ReadModelCacheBytes, "read-model-cache-bytes", projections.DefaultCacheBytes, "memory the conversation read model may keep, in bytes")
 
@@ -175,6 +177,11 @@ type Main struct {
 	// routed runs the router.
 	routed sync.WaitGroup
 	ops    *ops
+	// snapshots saves the connectors read model, so a start folds only the
+	// history after its last snapshot; feedStatus says whether the feed runs.
+	snapshots  *projections.Snapshotter
+	feedStatus projections.FeedStatus
+	node       string
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -208,6 +215,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	store = m.ops.instrument(store)
 	m.store = store
+	if m.node, err = nodeID(m.Config.DataDir); err != nil {
+		return errors.Join(err, store.Close())
+	}
 	var space *diskspace.Guard
 	if isEmbedded(m.Config) {
 		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
@@ -233,18 +243,24 @@ func (m *Main) Run(ctx context.Context) error {
 		Credentials: creds, FramesPerSecond: m.Config.FramesPerSecond, FrameBurst: m.Config.FrameBurst,
 		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
+		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 		OnCommand:       m.ops.onCommand,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 	routed.attach(m.hub)
 
-	if err := m.startFeed(ctx, store, func(_ context.Context, e *projections.FeedEvent) error {
+	m.snapshots = m.connectorsSnapshotter(connectors)
+	after := m.restoreConnectors(ctx, store, connectors, m.snapshots.File)
+	if err := routed.catchUp(ctx, store, after); err != nil {
+		return err
+	}
+	if err := m.startFeed(ctx, store, after, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
 		if err := routed.board.Consume(e); err != nil {
 			return err
 		}
 		return connectors.Apply(e)
-	}, m.hub.Deliver, m.ops.feed); err != nil {
+	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle); err != nil {
 		return err
 	}
 	m.routed.Add(1)
@@ -265,6 +281,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Directory:       connectors,
 		Transcripts:     transcripts,
 		LowSpace:        space.Low,
+		FeedDown:        m.feedStatus.Err,
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 		Routing:         routed.api(),
 		Webhooks:        m.ops.webhooksAPI(),
@@ -293,14 +310,14 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
-	m.Logger.Info("parley is serving", "addr", "http://"+m.Addr, "store", storeName(m.Config), "auth", m.Config.Auth)
+	m.Logger.Info("parley is serving", "addr", "http://"+m.Addr, "store", storeName(m.Config), "auth", m.Config.Auth, "node", m.node)
 	return nil
 }
 
 // startFeed starts the feed that keeps read models and websocket rooms
 // current: it replays the history into the consumers, then follows new
 // events. It returns once the feed has caught up.
-func (m *Main) startFeed(ctx context.Context, store domain.EventStore, consumers ...projections.FeedHandler) error {
+func (m *Main) startFeed(ctx context.Context, store domain.EventStore, after domain.After, consumers ...projections.FeedHandler) error {
 	feedCtx, cancel := context.WithCancel(context.Background())
 	m.feedCtx, m.cancel = feedCtx, cancel
 	m.feedDone = make(chan struct{})
@@ -308,12 +325,12 @@ func (m *Main) startFeed(ctx context.Context, store domain.EventStore, consumers
 	var once sync.Once
 	go func() {
 		defer close(m.feedDone)
-		_ = projections.RunFeed(feedCtx, store, 0, m.Logger, func() { once.Do(func() { close(live) }) }, consumers...)
+		_ = projections.RunFeedStatus(feedCtx, store, after, m.Logger, &m.feedStatus, func() { once.Do(func() { close(live) }) }, consumers...)
 	}()
 	start := time.Now()
 	select {
 	case <-live:
-		m.Logger.Info("read models caught up with the store", "took", time.Since(start).Round(time.Millisecond))
+		m.Logger.Info("read models caught up with the store", "after", after, "took", time.Since(start).Round(time.Millisecond))
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -368,6 +385,9 @@ func (m *Main) Close() error {
 		m.cancel()
 		<-m.feedDone
 		m.transcripts.Wait()
+		if m.snapshots != nil {
+			m.snapshots.Flush()
+		}
 		m.routed.Wait()
 	}
 	if m.store != nil {

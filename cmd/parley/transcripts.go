@@ -50,6 +50,7 @@ func (m *Main) startTranscripts(store domain.EventStore) (*httpapi.TranscriptCon
 	outbox, err := projections.NewTranscriptMailer(projections.TranscriptMailerConfig{
 		Store: store, Transcripts: transcripts, Mailer: mailer, RenderPDF: pdf.Render,
 		From: m.Config.Mail.MailFrom, Now: time.Now, NewID: uuid.NewString, Logger: m.Logger,
+		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--mail-from: %w", err)

@@ -11,7 +11,7 @@ import (
 
 // Status is what an operator sees of one webhook (GET /api/webhooks).
 type Status struct {
-	Name     string          `json:"name"`
+	Name     string       `json:"name"`
 	Position domain.After `json:"position"`
 	// LagEvents counts the conversation events after Position, up
 	// to LagScanLimit; LagSeconds is the age of the first of them (0 when

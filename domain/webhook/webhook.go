@@ -48,8 +48,8 @@ type Claimed struct {
 // reads only from an event's own position (ADR 18).
 // It also carries the delivery statistics an operator reads.
 type Checkpointed struct {
-	Webhook  string          `json:"webhook"`
-	Node     string          `json:"node"`
+	Webhook  string       `json:"webhook"`
+	Node     string       `json:"node"`
 	Position domain.After `json:"position"`
 	// Delivered counts the deliveries made by the node since it claimed.
 	Delivered     uint64 `json:"delivered"`
@@ -72,11 +72,11 @@ const (
 // Controlled records an operator's pause, resume or replay. A replay moves
 // the webhook's position to From: deliveries start again after it.
 type Controlled struct {
-	Webhook string          `json:"webhook"`
-	Action  string          `json:"action"`
-	From    domain.After    `json:"from,omitempty"`
-	By      string          `json:"by"`
-	At      string          `json:"at"`
+	Webhook string       `json:"webhook"`
+	Action  string       `json:"action"`
+	From    domain.After `json:"from,omitempty"`
+	By      string       `json:"by"`
+	At      string       `json:"at"`
 }
 
 // EventType implements domain.Event.

@@ -73,6 +73,9 @@ func (svc *streamsService) Append(srv api.Streams_AppendServer) error {
 	if err := svc.server.available(srv.Context()); err != nil {
 		return err
 	}
+	if err := svc.server.notLeader(srv); err != nil {
+		return err
+	}
 	outcome := svc.server.db.append(stream, exp, events)
 	if !outcome.ok {
 		return srv.SendAndClose(wrongVersionResp(exp, outcome))

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/gossip"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
 	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"google.golang.org/grpc"
@@ -29,6 +30,10 @@ type Server struct {
 	gs     *grpc.Server
 	gen    *generation
 	closed bool
+
+	// cluster and member place the node in a Cluster; nil for a single node.
+	cluster *Cluster
+	member  int
 }
 
 // generation groups the subscriptions opened between two drops; ending it
@@ -111,6 +116,7 @@ func (s *Server) serve(lis net.Listener) {
 	)
 	api.RegisterStreamsServer(gs, &streamsService{server: s})
 	serverfeatures.RegisterServerFeaturesServer(gs, featuresService{version: s.cfg.reportedVersion()})
+	gossip.RegisterGossipServer(gs, gossipService{server: s})
 	s.gs = gs
 	go func() { _ = gs.Serve(lis) }()
 }

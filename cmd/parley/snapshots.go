@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/projections"
+)
+
+// Read models that fold the whole history keep a snapshot under
+// <data-dir>/readmodels, saved every snapshotEvery events or
+// snapshotInterval and at shutdown, so that a start replays only the
+// events after it: start-up then costs the events since the last
+// snapshot, not every chat ever held.
+const (
+	snapshotEvery    = 100_000
+	snapshotInterval = time.Minute
+)
+
+func (m *Main) connectorsSnapshotter(connectors *projections.Connectors) *projections.Snapshotter {
+	return &projections.Snapshotter{
+		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", "connectors.snapshot")},
+		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger,
+		State: func() any { return connectors.State() },
+	}
+}
+
+// restoreConnectors loads the connectors' snapshot and returns the
+// position the feed starts after: the snapshot's, when the store still
+// holds the event it names there, else 0, the whole history.
+func (m *Main) restoreConnectors(ctx context.Context, store domain.EventStore, connectors *projections.Connectors, file projections.SnapshotFile) domain.After {
+	var st projections.ConnectorsState
+	cp, ok, err := file.Load(&st)
+	if err != nil {
+		m.Logger.Warn("ignoring the connectors' snapshot; folding the whole history", "err", err)
+		return 0
+	}
+	if !ok {
+		return 0
+	}
+	holds, err := cp.Holds(ctx, store)
+	if err != nil || !holds {
+		m.Logger.Warn("ignoring the connectors' snapshot: the store does not hold the event it ends with; folding the whole history",
+			"file", file.Path, "after", cp.After, "err", err)
+		return 0
+	}
+	connectors.Restore(st)
+	m.Logger.Info("connectors restored from their snapshot", "after", cp.After, "conversations", len(st.Convs))
+	return cp.After
+}
+
+// nodeID returns the id this node's claims carry, kept in
+// <data-dir>/node-id so that a restarted node is the same holder: it sends
+// again at once what it had claimed and not finished, instead of waiting
+// --claim-timeout for its own claims to lapse. Every node has a --data-dir
+// of its own, so no two share an id.
+func nodeID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read the node id: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return "", fmt.Errorf("create the data directory: %w", err)
+	}
+	id := uuid.NewString()
+	if err := os.WriteFile(path+".tmp", []byte(id+"\n"), 0o640); err != nil {
+		return "", fmt.Errorf("write the node id: %w", err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		return "", fmt.Errorf("write the node id: %w", err)
+	}
+	return id, nil
+}
