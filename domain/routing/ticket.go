@@ -44,6 +44,9 @@ func (t *Ticket) Apply(rev int64, e Event) {
 		}
 	case ConversationAssigned:
 		t.Status, t.Agent, t.OfferedTo, t.HandedOffBy = StatusAssigned, e.AgentID, "", ""
+		if e.Queue != "" {
+			t.Queue = e.Queue // a first queueing implied by the handOff (ADR 29)
+		}
 	case ConversationUnassigned:
 		if t.Agent == e.AgentID {
 			t.Agent = ""
