@@ -92,7 +92,7 @@ func TestSystemActivityAfterStartOnly(t *testing.T) {
 	}{
 		"right after the start it is stored": {given: []domain.Event{started()}, want: 1},
 		"a repeated init stores nothing":     {given: []domain.Event{started(), activityFrom(domain.SystemParticipant, domain.ActivityHandOff, `{"queue":"default"}`)}, want: 0},
-		"once the customer wrote, nothing": {given: []domain.Event{started(), joined(customer)}, want: 0},
+		"once the customer wrote, nothing":   {given: []domain.Event{started(), joined(customer)}, want: 0},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
