@@ -125,3 +125,20 @@ func (cmd Unassign) Decide(t *Ticket) []Event {
 	}
 	return out
 }
+
+// Withdraw takes back the offer of a queued conversation to one agent who is
+// no longer ready: it waits in its queue for any eligible agent again.
+type Withdraw struct {
+	AgentID string
+	Now     time.Time
+}
+
+// Decide returns the events of cmd; none when the conversation is not
+// offered to that agent any more.
+func (cmd Withdraw) Decide(t *Ticket) []Event {
+	if t.Status != StatusQueued || t.OfferedTo == "" || t.OfferedTo != cmd.AgentID {
+		return nil
+	}
+	return []Event{ConversationQueued{ConversationID: t.ConversationID, Queue: t.Queue, Reason: ReasonOfferLapsed,
+		HandedOffBy: t.HandedOffBy, Timestamp: cmd.Now}}
+}
