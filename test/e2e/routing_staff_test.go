@@ -140,9 +140,14 @@ func TestAgentStateWithAuthOff(t *testing.T) {
 	if got := decode[assigned](t, ann.next("conversationAssigned").Data); got.ConversationID != conv || got.Queue != "tech" {
 		t.Fatalf("conversationAssigned = %+v", got)
 	}
-	var agents struct{ Agents []agentView }
+	var agents struct {
+		Agents []struct {
+			ID string `json:"id"`
+			agentView
+		}
+	}
 	s.do(t, "GET", "/api/agents", nil, &agents)
-	if len(agents.Agents) != 1 || agents.Agents[0].AgentID != "ann" || !slices.Equal(agents.Agents[0].Assigned, []string{conv}) {
+	if len(agents.Agents) != 1 || agents.Agents[0].ID != "ann" || agents.Agents[0].AgentID != "ann" || !slices.Equal(agents.Agents[0].Assigned, []string{conv}) {
 		t.Fatalf("GET /api/agents = %+v", agents)
 	}
 }
