@@ -115,6 +115,9 @@ func BenchmarkRoutingStartup(b *testing.B) {
 		name := map[bool]string{false: "unrouted", true: "routed"}[routed]
 		fmt.Fprintf(os.Stderr, "BenchmarkRoutingStartup/%s: built the store in %s\n", name, time.Since(start).Round(time.Millisecond))
 		b.Run(name, func(b *testing.B) {
+			// The least of the replays is reported: on a shared machine
+			// the others measure the neighbours too.
+			best, bestCPU := time.Duration(1<<62), time.Duration(1<<62)
 			for b.Loop() {
 				store := openChecked(b, dir)
 				board := projections.NewRouting()
@@ -124,10 +127,11 @@ func BenchmarkRoutingStartup(b *testing.B) {
 				replayFeedWith(b, store, func(_ context.Context, e *projections.FeedEvent) error {
 					return board.Consume(e)
 				})
-				b.ReportMetric(time.Since(start).Seconds(), "feed-s")
-				b.ReportMetric((cpuTime() - cpu).Seconds(), "feed-cpu-s")
+				best, bestCPU = min(best, time.Since(start)), min(bestCPU, cpuTime()-cpu)
 				store.Close()
 			}
+			b.ReportMetric(best.Seconds(), "feed-s")
+			b.ReportMetric(bestCPU.Seconds(), "feed-cpu-s")
 		})
 	}
 }
