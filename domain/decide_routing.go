@@ -9,11 +9,19 @@ import "encoding/json"
 type PostSystemActivity struct {
 	ActivityType string
 	Info         json.RawMessage
+	// AfterStartOnly stores the activity only as the conversation's second
+	// event, right after its start, and otherwise nothing: the handOff
+	// that queues a new conversation (ADR 29) is stored once, however
+	// often and on however many nodes its init is repeated.
+	AfterStartOnly bool
 }
 
 func (cmd PostSystemActivity) decide(c *Conversation, env Env) ([]Event, error) {
 	if err := c.checkOpen(); err != nil {
 		return nil, err
+	}
+	if cmd.AfterStartOnly && c.Version != 0 {
+		return nil, nil
 	}
 	m := activity(c, env, SystemParticipant, cmd.ActivityType, FormatTime(env.Now))
 	m.Info = cmd.Info

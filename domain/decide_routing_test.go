@@ -83,3 +83,23 @@ func TestParticipantActivities(t *testing.T) {
 		})
 	}
 }
+
+func TestSystemActivityAfterStartOnly(t *testing.T) {
+	handOff := domain.PostSystemActivity{ActivityType: domain.ActivityHandOff, Info: json.RawMessage(`{"queue":"default"}`), AfterStartOnly: true}
+	tests := map[string]struct {
+		given []domain.Event
+		want  int
+	}{
+		"right after the start it is stored": {given: []domain.Event{started()}, want: 1},
+		"a repeated init stores nothing":     {given: []domain.Event{started(), activityFrom(domain.SystemParticipant, domain.ActivityHandOff, `{"queue":"default"}`)}, want: 0},
+		"once the customer wrote, nothing":   {given: []domain.Event{started(), joined(customer)}, want: 0},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			events, err := domain.Decide(given(t, tt.given...), handOff, env())
+			if err != nil || len(events) != tt.want {
+				t.Fatalf("events = %v, err = %v; want %d events", events, err, tt.want)
+			}
+		})
+	}
+}

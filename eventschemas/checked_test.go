@@ -354,3 +354,26 @@ func TestChecked_WithService(t *testing.T) {
 		t.Errorf("stored %d events, want 4", len(before))
 	}
 }
+
+// TestChecked_TrustsRoutingEventsOnRead: a routing event at its latest
+// version is passed on unchecked (ADR 29); at another version it is still
+// checked, and so is every other event.
+func TestChecked_TrustsRoutingEventsOnRead(t *testing.T) {
+	odd := []byte(`{"agentId":"ann","conversationId":"c1","timestamp":"2026-12-04T09:00:00Z","extra":true}`)
+	for name, tt := range map[string]struct {
+		rec  domain.RecordedEvent
+		want bool
+	}{
+		"routing event at its latest version": {recorded(0, "AgentClaimed", 1, odd), true},
+		"routing event at another version":    {recorded(0, "AgentClaimed", 2, odd), false},
+	} {
+		for reader, read := range readers {
+			t.Run(name+"/"+reader, func(t *testing.T) {
+				_, err := read(t.Context(), eventschemas.Checked(replaying([]domain.RecordedEvent{tt.rec}), reg))
+				if (err == nil) != tt.want {
+					t.Fatalf("err = %v, want passed = %v", err, tt.want)
+				}
+			})
+		}
+	}
+}

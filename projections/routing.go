@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/jsonscan"
@@ -67,6 +68,7 @@ var (
 	markAdded    = []byte(`"participantAdded"`)
 	markRemoved  = []byte(`"participantRemoved"`)
 	markCustomer = []byte(`"customer"`)
+	markHandOff  = []byte(`"handOff"`)
 )
 
 // consumeConversation folds what routing reads of a conversation event.
@@ -91,6 +93,19 @@ func (r *Routing) consumeConversation(e *FeedEvent) error {
 	case domain.EventActivityMessage:
 		if !bytes.Contains(e.Data, markEnd) && !bytes.Contains(e.Data, markAdded) && !bytes.Contains(e.Data, markRemoved) {
 			r.mu.Lock()
+			if r.board.NeedsSender(id) && bytes.Contains(e.Data, markHandOff) {
+				if h, ok := scanHandOff(e.Data); ok {
+					r.board.Touch(id, rev, false, e.Recorded)
+					queued := h.From.Role == domain.RoleSystem && h.queue != "" && r.board.QueueNew(id, h.queue, "", "", h.at)
+					r.mu.Unlock()
+					if queued && r.OnChange != nil {
+						r.OnChange(e.RecordedEvent) // the router may assign it
+					}
+					return nil
+				}
+				r.mu.Unlock()
+				break // not in the plain form: decoded below
+			}
 			r.board.Touch(id, rev, false, e.Recorded)
 			r.mu.Unlock()
 			return nil
@@ -154,4 +169,51 @@ func scanStarted(data []byte) (domain.ConversationStarted, bool) {
 		return true
 	})
 	return e, p.Done()
+}
+
+// handOff is what routing reads of a handOff ActivityMessage.
+type handOff struct {
+	From  domain.Participant
+	queue string
+	at    time.Time
+}
+
+// scanHandOff reads the sender, info.queue and time of a handOff: Parley's
+// handOff right after a start is the conversation's first queueing (ADR
+// 29), read once per routed conversation at start. ok is false for data not
+// in the plain form Parley writes.
+func scanHandOff(data []byte) (handOff, bool) {
+	var h handOff
+	var ts string
+	p := jsonscan.New(data)
+	p.Object(func(key []byte) bool {
+		switch string(key) {
+		case "from":
+			p.Object(func(key []byte) bool {
+				if string(key) == "role" {
+					h.From.Role = domain.Role(p.Str())
+				} else {
+					p.Value()
+				}
+				return true
+			})
+		case "info":
+			p.Object(func(key []byte) bool {
+				if string(key) == "queue" {
+					h.queue = p.Str()
+				} else {
+					p.Value()
+				}
+				return true
+			})
+		case "timestamp":
+			ts = p.Str()
+		default:
+			p.Value()
+		}
+		return true
+	})
+	at, err := time.Parse(time.RFC3339Nano, ts)
+	h.at = at
+	return h, p.Done() && err == nil
 }

@@ -94,9 +94,18 @@ func (s *Server) listAgents(c echo.Context) error {
 	if err := principalOf(c).CanAudit(); err != nil {
 		return err
 	}
-	agents := s.cfg.Routing.View.Agents(s.cfg.Routing.QueueNames, s.svc.Now())
-	if agents == nil {
-		agents = []router.AgentView{}
+	views := s.cfg.Routing.View.Agents(s.cfg.Routing.QueueNames, s.svc.Now())
+	agents := make([]agentRow, len(views))
+	for i, v := range views {
+		agents[i] = agentRow{ID: v.AgentID, AgentView: v}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"agents": agents})
+}
+
+// agentRow is an agent as GET /api/agents lists it: `id`, as the API
+// document names it, and the fields of agentState's ack, agentId included,
+// which clients of the first version read.
+type agentRow struct {
+	ID string `json:"id"`
+	router.AgentView
 }

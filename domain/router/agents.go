@@ -2,45 +2,68 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/routing"
 )
 
-// Enqueue queues a new conversation in the queue its subject names, and
-// tells the customer: a handOff ({queue}), then a noAgentAvailable
-// ({queue, position}) when no agent can take it at once. A conversation is
-// queued once, whichever node asks.
+// Enqueue queues a conversation init just started in the queue its subject
+// names, and tells the customer: a handOff ({queue}), then a
+// noAgentAvailable ({queue, position}) when no agent can take it at once.
+// The handOff is the queueing (ADR 29): it is stored only right after the
+// start, so a repeated init, on any node, queues once.
 func (r *Router) Enqueue(ctx context.Context, started domain.ConversationStarted) error {
-	queue := r.cfg.Queues.ForSubject(started.Subject)
-	events, err := r.onTicket(ctx, started.ConversationID, func(c *routing.Conv, _ *routing.Board) ([]routing.Event, error) {
-		return routing.Enqueue{Queue: queue, Reason: routing.ReasonNew, Subject: started.Subject, Channel: started.Channel, Now: r.cfg.Now()}.Decide(&c.Ticket)
+	id, queue := started.ConversationID, r.cfg.Queues.ForSubject(started.Subject)
+	raw, err := json.Marshal(map[string]string{"queue": queue})
+	if err != nil {
+		return err
+	}
+	meta := domain.Metadata{CorrelationID: r.cfg.NewID()}
+	meta.CausationID = meta.CorrelationID
+	res, err := r.cfg.Service.Execute(ctx, id, domain.PostSystemActivity{ActivityType: domain.ActivityHandOff, Info: raw, AfterStartOnly: true}, meta)
+	if err != nil || len(res.Events) == 0 {
+		return err
+	}
+	m, _ := res.Events[0].Event.(domain.Message)
+	at, err := time.Parse(time.RFC3339Nano, m.Timestamp)
+	if err != nil {
+		at = r.cfg.Now()
+	}
+	// Folded here at once, so that the assignment need not wait for the feed.
+	r.cfg.Board.With(func(b *routing.Board) { b.QueueNew(id, queue, started.Subject, started.Channel, at) })
+	available, position := r.availability(id, queue)
+	r.Kick()
+	if !available {
+		return r.system(ctx, id, domain.ActivityNoAgentAvailable, map[string]any{"queue": queue, "position": position})
+	}
+	return nil
+}
+
+// enqueueNew queues a conversation the customer first wrote in (one a
+// third party or a connector started), with a ConversationQueued that only
+// one node's append wins, and tells the customer.
+func (r *Router) enqueueNew(ctx context.Context, id string) error {
+	var subject, channel string
+	r.cfg.Board.With(func(b *routing.Board) {
+		c := b.Conv(id)
+		subject, channel = c.Ticket.Subject, c.Ticket.Channel
+	})
+	queue := r.cfg.Queues.ForSubject(subject)
+	events, err := r.onTicket(ctx, id, func(c *routing.Conv, _ *routing.Board) ([]routing.Event, error) {
+		return routing.Enqueue{Queue: queue, Reason: routing.ReasonNew, Subject: subject, Channel: channel, Now: r.cfg.Now()}.Decide(&c.Ticket)
 	})
 	if err != nil || len(events) == 0 {
 		return err
 	}
-	return r.announce(ctx, started.ConversationID, queue)
+	return r.announce(ctx, id, queue)
 }
 
-// enqueueNew queues a conversation the customer first wrote in (one a
-// third party or a connector started).
-func (r *Router) enqueueNew(ctx context.Context, id string) error {
-	var started domain.ConversationStarted
-	r.cfg.Board.With(func(b *routing.Board) {
-		c := b.Conv(id)
-		started = domain.ConversationStarted{ConversationID: id, Subject: c.Ticket.Subject, Channel: c.Ticket.Channel}
-	})
-	return r.Enqueue(ctx, started)
-}
-
-// announce tells the customer the conversation waits in queue, and whether
-// an agent may take it at once. Whether one may is settled first and the
-// router set going before the customer is told, so that the assignment
-// does not wait for these appends.
-func (r *Router) announce(ctx context.Context, id, queue string) error {
+// availability reports whether an agent may take a conversation of queue at
+// once, and conversation id's position in it.
+func (r *Router) availability(id, queue string) (available bool, position int) {
 	now := r.cfg.Now()
-	available, position := false, 0
 	r.cfg.Board.With(func(b *routing.Board) {
 		for _, a := range b.Agents {
 			if a.Ready(now) && a.Serves(queue) && a.Free() > 0 {
@@ -55,6 +78,15 @@ func (r *Router) announce(ctx context.Context, id, queue string) error {
 			}
 		}
 	})
+	return available, position
+}
+
+// announce tells the customer the conversation waits in queue, and whether
+// an agent may take it at once. Whether one may is settled first and the
+// router set going before the customer is told, so that the assignment
+// does not wait for these appends.
+func (r *Router) announce(ctx context.Context, id, queue string) error {
+	available, position := r.availability(id, queue)
 	r.Kick()
 	if err := r.system(ctx, id, domain.ActivityHandOff, map[string]string{"queue": queue}); err != nil {
 		return err

@@ -84,8 +84,16 @@ func (r *Router) Transfer(ctx context.Context, h HandOff) error {
 	if err == errStale {
 		return domain.Errorf(domain.CodeConflict, "conversation %s is being routed; retry", h.Conversation)
 	}
-	if err == nil {
-		r.Kick()
+	if err != nil {
+		return err
 	}
-	return err
+	if h.AgentID != "" {
+		r.Kick() // the agent was ready with free capacity a moment ago
+		return nil
+	}
+	// The staff's handOff told the customer where it waits; whether anyone
+	// can take it now is told as on first queueing. The transfer is done
+	// whether or not that message could be stored.
+	r.logErr("announce a transferred conversation", r.unavailable(ctx, h.Conversation, h.Queue), "conversation", h.Conversation)
+	return nil
 }

@@ -22,6 +22,7 @@ const maxAssignmentsPerPass = 1000
 type work struct {
 	renew, expire []string
 	unassign      [][2]string // conversation, agent
+	withdraw      [][2]string // conversation, agent it was offered to
 	release       [][3]string // agent, conversation, reason
 	enqueue       []string
 	end           [][2]string // conversation, reason
@@ -58,6 +59,9 @@ func (r *Router) pass(ctx context.Context) {
 	}
 	for _, u := range w.unassign {
 		r.requeue(ctx, u[0], u[1], now)
+	}
+	for _, o := range w.withdraw {
+		r.withdraw(ctx, o[0], o[1], now)
 	}
 	releases := map[string][]func(){}
 	for _, rel := range w.release {
@@ -144,6 +148,12 @@ func (r *Router) plan(b *routing.Board, now time.Time, local map[string]bool) wo
 				continue
 			}
 		}
+		if t.Status == routing.StatusQueued && t.OfferedTo != "" {
+			if a := b.Agents[t.OfferedTo]; a == nil || !a.Ready(now) {
+				w.withdraw = append(w.withdraw, [2]string{id, t.OfferedTo})
+				continue
+			}
+		}
 		if t.Status == routing.StatusNone && t.Version < 0 && c.CustomerWrote {
 			w.enqueue = append(w.enqueue, id)
 			continue
@@ -190,19 +200,31 @@ func (r *Router) match(b *routing.Board, waiting map[string][]*routing.Conv, now
 				}
 			}
 		}
+		full := false
 		for _, c := range convs {
 			if len(out) >= maxAssignmentsPerPass {
 				return out
 			}
-			// With every agent of the queue full, the rest of the queue
-			// waits: looking at each conversation would cost agents times
-			// conversations on every pass.
-			if !anyFree(pool, free) {
-				break
+			candidates := pool
+			if c.Ticket.OfferedTo != "" {
+				// An offer goes to its agent, whichever queues it serves.
+				candidates = nil
+				if a := b.Agents[c.Ticket.OfferedTo]; a != nil && a.Ready(now) {
+					candidates = []*routing.Agent{a}
+					if _, ok := free[a.ID]; !ok {
+						free[a.ID] = a.Free()
+					}
+				}
+			} else if full || !anyFree(pool, free) {
+				// With every agent of the queue full, the rest of the queue
+				// waits but for its offers: looking at each conversation
+				// would cost agents times conversations on every pass.
+				full = true
+				continue
 			}
-			cands := make([]routing.Candidate, 0, len(pool))
-			for _, a := range pool {
-				if c.Ticket.OfferedTo != "" && a.ID != c.Ticket.OfferedTo {
+			cands := make([]routing.Candidate, 0, len(candidates))
+			for _, a := range candidates {
+				if free[a.ID] <= 0 {
 					continue
 				}
 				cands = append(cands, routing.Candidate{ID: a.ID, Active: a.Capacity - free[a.ID], Free: free[a.ID], IdleSince: a.IdleSince})

@@ -26,6 +26,15 @@ type node struct {
 
 func startNode(t *testing.T, ctx context.Context, store domain.EventStore, queues *routing.Queues, wg *sync.WaitGroup) *node {
 	t.Helper()
+	n := startFeedNode(t, ctx, store, queues, wg)
+	wg.Add(1)
+	go func() { defer wg.Done(); n.router.Run(ctx) }()
+	return n
+}
+
+// startFeedNode is a node whose feed runs and whose router does not yet.
+func startFeedNode(t *testing.T, ctx context.Context, store domain.EventStore, queues *routing.Queues, wg *sync.WaitGroup) *node {
+	t.Helper()
 	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
@@ -36,14 +45,13 @@ func startNode(t *testing.T, ctx context.Context, store domain.EventStore, queue
 	n.board.OnChange = func(domain.RecordedEvent) { n.router.Kick() }
 	live := make(chan struct{})
 	var once sync.Once
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		_ = projections.RunFeed(ctx, store, 0, slog.New(slog.DiscardHandler), func() { once.Do(func() { close(live) }) },
 			func(_ context.Context, e *projections.FeedEvent) error { return n.board.Consume(e) })
 	}()
 	<-live
-	go func() { defer wg.Done(); n.router.Run(ctx) }()
 	return n
 }
 

@@ -75,6 +75,30 @@ func (r *Router) requeue(ctx context.Context, conv, agent string, now time.Time)
 	}
 }
 
+// withdraw sends a conversation offered to an agent who is no longer ready
+// back to its queue, and tells the customer when nobody can take it now.
+func (r *Router) withdraw(ctx context.Context, conv, agent string, now time.Time) {
+	events, err := r.onTicket(ctx, conv, func(c *routing.Conv, _ *routing.Board) ([]routing.Event, error) {
+		return routing.Withdraw{AgentID: agent, Now: now}.Decide(&c.Ticket), nil
+	})
+	r.logErr("withdraw an offer to an agent", err, "conversation", conv, "agent", agent)
+	if err == nil && len(events) > 0 {
+		r.logErr("announce a queued conversation", r.unavailable(ctx, conv, events[0].(routing.ConversationQueued).Queue), "conversation", conv)
+	}
+}
+
+// unavailable tells the customer of conversation conv, queued again in
+// queue, that no agent can take it now, if none can: one noAgentAvailable
+// ({queue, position}), as on first queueing. The router is set going first.
+func (r *Router) unavailable(ctx context.Context, conv, queue string) error {
+	available, position := r.availability(conv, queue)
+	r.Kick()
+	if available {
+		return nil
+	}
+	return r.system(ctx, conv, domain.ActivityNoAgentAvailable, map[string]any{"queue": queue, "position": position})
+}
+
 // end ends a conversation whose timer fired, once per node; across nodes
 // the conversation's expected revision lets only one ending in.
 func (r *Router) end(ctx context.Context, conv, reason string, now time.Time) {

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -86,6 +87,13 @@ func (b *Board) ApplyRouting(rec domain.RecordedEvent) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	// A claim on a conversation that has ended holds nothing: the end
+	// released it (see ApplyConversation), whichever came first here.
+	if cl, ok := e.(AgentClaimed); ok {
+		if c := b.Convs[cl.ConversationID]; c != nil && c.Ended {
+			e = nil
+		}
+	}
 	apply(int64(rec.Revision), e)
 	return true, nil
 }
@@ -116,10 +124,37 @@ func (b *Board) ApplyConversation(id string, rev int64, e domain.Event, at time.
 				c.CustomerWrote = true
 			}
 		}
+		if e.ActivityType == domain.ActivityHandOff && e.From.Role == domain.RoleSystem && c.Ticket.Version < 0 {
+			var info struct{ Queue string }
+			if json.Unmarshal(e.Info, &info) == nil && info.Queue != "" {
+				ts, err := time.Parse(time.RFC3339Nano, e.Timestamp)
+				if err != nil {
+					ts = at
+				}
+				b.QueueNew(id, info.Queue, "", "", ts)
+			}
+		}
 		if e.ActivityType == domain.ActivityEndOfConversation {
 			c.Ended, c.EndedAt = true, at
 			delete(b.Open, id)
+			b.releaseEnded(c, at)
 		}
+	}
+}
+
+// releaseEnded gives back the unit of capacity the agent of an ended
+// conversation held. The end is the release: no AgentReleased is stored for
+// it (ADR 29), so a routed conversation costs the history two routing
+// events. A claim held by another agent (a transfer or an assignment caught
+// by the end) is released by the router's sweep, with an event.
+func (b *Board) releaseEnded(c *Conv, at time.Time) {
+	a := b.Agents[c.Ticket.Agent]
+	if a == nil {
+		return
+	}
+	if _, ok := a.Claims[c.ConversationID]; ok {
+		delete(a.Claims, c.ConversationID)
+		a.IdleSince = at
 	}
 }
 
@@ -136,12 +171,35 @@ func (b *Board) Touch(id string, rev int64, chat bool, at time.Time) {
 	}
 }
 
+// QueueNew folds the first queueing of a conversation init started, which
+// no routing event records: Parley's handOff {queue} right after the start
+// is that queueing (ADR 29). at is the handOff's time. A conversation with
+// routing events already is left alone: its ticket says where it is.
+// It reports whether the conversation was queued now.
+func (b *Board) QueueNew(id, queue, subject, channel string, at time.Time) bool {
+	c := b.Conv(id)
+	if c.Ticket.Version >= 0 || c.Ticket.Status != StatusNone || c.Ended {
+		return false
+	}
+	t := &c.Ticket
+	t.Status, t.Queue, t.QueuedAt = StatusQueued, queue, at
+	if t.Subject == "" && t.Channel == "" {
+		t.Subject, t.Channel = subject, channel
+	}
+	if !c.Started {
+		// The router folds this before the feed brings the start.
+		c.Started, c.StartedAt, c.LastActivityAt, c.LastChatAt = true, at, at, at
+		b.Open[id] = c
+	}
+	return true
+}
+
 // NeedsSender reports whether the sender of conversation id's next
 // ChatMessage matters: only until the customer first wrote in a
 // conversation that is not routed yet.
 func (b *Board) NeedsSender(id string) bool {
 	c := b.Convs[id]
-	return c == nil || c.Ticket.Version < 0 && !c.CustomerWrote
+	return c == nil || c.Ticket.Version < 0 && c.Ticket.Status == StatusNone && !c.CustomerWrote
 }
 
 // Status is the conversation's routing status: queued, active (an agent is

@@ -53,3 +53,51 @@ func TestBoardKeepsOpenConversations(t *testing.T) {
 		t.Fatalf("ended conversation still open: %+v", b.Convs["c1"])
 	}
 }
+
+func TestBoardEndReleasesTheAgentsClaim(t *testing.T) {
+	end := domain.Message{Type: domain.TypeActivityMessage, ActivityType: domain.ActivityEndOfConversation}
+	tests := map[string]struct {
+		given     func(t *testing.T, b *routing.Board)
+		wantClaim bool
+	}{
+		"claimed, assigned, then ended": {
+			given: func(t *testing.T, b *routing.Board) {
+				mustApply(t, b, recorded(t, routing.AgentStream("ann"), 1, claimed("c1")))
+				mustApply(t, b, recorded(t, routing.TicketStream("c1"), 0, routing.ConversationAssigned{ConversationID: "c1", AgentID: "ann", Timestamp: t0}))
+				b.ApplyConversation("c1", 1, end, t0.Add(time.Minute))
+			},
+		},
+		"ended before the claim came": {
+			given: func(t *testing.T, b *routing.Board) {
+				b.ApplyConversation("c1", 1, end, t0.Add(time.Minute))
+				mustApply(t, b, recorded(t, routing.AgentStream("ann"), 1, claimed("c1")))
+			},
+		},
+		"ended while another agent held it: the sweep releases": {
+			given: func(t *testing.T, b *routing.Board) {
+				mustApply(t, b, recorded(t, routing.AgentStream("ann"), 1, claimed("c1")))
+				b.ApplyConversation("c1", 1, end, t0.Add(time.Minute))
+			},
+			wantClaim: true,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			b := routing.NewBoard()
+			mustApply(t, b, recorded(t, routing.AgentStream("ann"), 0, ready))
+			b.ApplyConversation("c1", 0, domain.ConversationStarted{ConversationID: "c1"}, t0)
+			tt.given(t, b)
+			a := b.Agents["ann"]
+			if _, held := a.Claims["c1"]; held != tt.wantClaim || a.Version != 1 {
+				t.Fatalf("claim held = %v, want %v (agent %+v)", held, tt.wantClaim, a)
+			}
+		})
+	}
+}
+
+func mustApply(t *testing.T, b *routing.Board, rec domain.RecordedEvent) {
+	t.Helper()
+	if _, err := b.ApplyRouting(rec); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -47,6 +47,9 @@ const (
 	ReasonNew      = "new"      // a new conversation
 	ReasonHandOff  = "handOff"  // staff handed it off
 	ReasonPresence = "presence" // its agent's presence lapsed
+	// ReasonOfferLapsed: the agent it was offered to is no longer ready,
+	// so it goes back to its queue (ADR 29).
+	ReasonOfferLapsed = "offerLapsed"
 )
 
 // Agent states.

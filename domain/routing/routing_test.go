@@ -189,6 +189,28 @@ func TestTicketDecisions(t *testing.T) {
 				routing.ConversationQueued{ConversationID: "c1", Queue: "billing", Reason: routing.ReasonPresence, Timestamp: now},
 			},
 		},
+		"an offer whose agent left goes back to its queue": {
+			given: []routing.Event{queued, assigned, offeredBob},
+			when: func(tk *routing.Ticket) ([]routing.Event, error) {
+				return routing.Withdraw{AgentID: "bob", Now: now}.Decide(tk), nil
+			},
+			then: []routing.Event{routing.ConversationQueued{ConversationID: "c1", Queue: offeredBob.Queue, Reason: routing.ReasonOfferLapsed,
+				HandedOffBy: offeredBob.HandedOffBy, Timestamp: now}},
+		},
+		"withdrawing an offer to another agent is a no-op": {
+			given: []routing.Event{queued, assigned, offeredBob},
+			when: func(tk *routing.Ticket) ([]routing.Event, error) {
+				return routing.Withdraw{AgentID: "carl", Now: now}.Decide(tk), nil
+			},
+		},
+		"an assignment of an implied queueing records its queue": {
+			given: []routing.Event{},
+			when: func(tk *routing.Ticket) ([]routing.Event, error) {
+				tk.Status, tk.Queue, tk.QueuedAt = routing.StatusQueued, "billing", now.Add(-time.Second)
+				return routing.Assign{AgentID: "ann", Now: now}.Decide(tk)
+			},
+			then: []routing.Event{routing.ConversationAssigned{ConversationID: "c1", AgentID: "ann", Queue: "billing", WaitedMs: 1000, Timestamp: now}},
+		},
 		"unassigning another agent is a no-op": {
 			given: []routing.Event{queued, assigned},
 			when: func(tk *routing.Ticket) ([]routing.Event, error) {

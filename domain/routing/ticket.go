@@ -44,6 +44,9 @@ func (t *Ticket) Apply(rev int64, e Event) {
 		}
 	case ConversationAssigned:
 		t.Status, t.Agent, t.OfferedTo, t.HandedOffBy = StatusAssigned, e.AgentID, "", ""
+		if e.Queue != "" {
+			t.Queue = e.Queue // a first queueing implied by the handOff (ADR 29)
+		}
 	case ConversationUnassigned:
 		if t.Agent == e.AgentID {
 			t.Agent = ""
@@ -121,4 +124,21 @@ func (cmd Unassign) Decide(t *Ticket) []Event {
 		out = append(out, ConversationQueued{ConversationID: t.ConversationID, Queue: t.Queue, Reason: ReasonPresence, Timestamp: cmd.Now})
 	}
 	return out
+}
+
+// Withdraw takes back the offer of a queued conversation to one agent who is
+// no longer ready: it waits in its queue for any eligible agent again.
+type Withdraw struct {
+	AgentID string
+	Now     time.Time
+}
+
+// Decide returns the events of cmd; none when the conversation is not
+// offered to that agent any more.
+func (cmd Withdraw) Decide(t *Ticket) []Event {
+	if t.Status != StatusQueued || t.OfferedTo == "" || t.OfferedTo != cmd.AgentID {
+		return nil
+	}
+	return []Event{ConversationQueued{ConversationID: t.ConversationID, Queue: t.Queue, Reason: ReasonOfferLapsed,
+		HandedOffBy: t.HandedOffBy, Timestamp: cmd.Now}}
 }

@@ -35,6 +35,9 @@ type Spec struct {
 	Ended bool
 	// Start is the time of the first event; each next one is 1 s later.
 	Start time.Time
+	// Queue, when set, adds Parley's handOff {queue} right after the
+	// start: the queueing of a conversation init started.
+	Queue string
 }
 
 // Conversation returns the events of one conversation: its start, the
@@ -73,6 +76,11 @@ func Conversation(s Spec) ([]domain.EventData, error) {
 		Language: "en", Subject: "Order " + n, Personal: domain.PersonalData{FirstName: "Ada", LastName: "Lovelace " + n,
 			Email: "ada" + n + "@example.com", Phone: "+15550" + n, RefID: "+15550" + n}}); err != nil {
 		return nil, err
+	}
+	if s.Queue != "" {
+		if err := do(domain.PostSystemActivity{ActivityType: domain.ActivityHandOff, Info: []byte(`{"queue":"` + s.Queue + `"}`), AfterStartOnly: true}); err != nil {
+			return nil, err
+		}
 	}
 	if err := do(domain.JoinConversation{Participant: customer}); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -138,7 +139,7 @@ func checkRoutingHistory(t *testing.T, url string, convs []string, agents []*rou
 		holders          []string
 	}
 	tickets := map[string]*ticket{}
-	held := map[string]map[string]bool{}
+	held, ended := map[string]map[string]bool{}, map[string]bool{}
 	var from domain.After
 	for {
 		recs, err := store.ReadAll(ctx, from, 1000)
@@ -167,11 +168,25 @@ func checkRoutingHistory(t *testing.T, url string, convs []string, agents []*rou
 					tk.holder = d.AgentID
 					tk.holders = append(tk.holders, d.AgentID)
 				}
+			case "ActivityMessage":
+				conv, _ := domain.ConversationIDOf(r.Stream)
+				// Parley's handOff before any routing event is the first
+				// queueing of a conversation init started (ADR 29).
+				if tickets[conv] == nil && bytes.Contains(r.Data, []byte(`"handOff"`)) && bytes.Contains(r.Data, []byte(`"role":"system"`)) {
+					tickets[conv] = &ticket{queued: 1}
+				}
+				// A conversation's end releases its claims.
+				if bytes.Contains(r.Data, []byte(`"endOfConversation"`)) {
+					ended[conv] = true
+					for _, h := range held {
+						delete(h, conv)
+					}
+				}
 			case "AgentClaimed", "AgentReleased":
 				if held[d.AgentID] == nil {
 					held[d.AgentID] = map[string]bool{}
 				}
-				if r.Type == "AgentClaimed" {
+				if r.Type == "AgentClaimed" && !ended[d.ConversationID] {
 					held[d.AgentID][d.ConversationID] = true
 				} else {
 					delete(held[d.AgentID], d.ConversationID)
