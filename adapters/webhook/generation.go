@@ -25,14 +25,14 @@ type generation struct {
 	sem    chan struct{} // requests in flight
 	window chan struct{} // events read but not yet behind the checkpoint
 
-	mu       sync.Mutex
-	pending  []pendingEvent // in position order
-	queues   map[string][]domain.RecordedEvent
-	from     domain.After // where this generation started
-	replays  int          // the webhook's replays when it started
+	mu      sync.Mutex
+	pending []pendingEvent // in position order
+	queues  map[string][]domain.RecordedEvent
+	from    domain.After // where this generation started
+	replays int          // the webhook's replays when it started
 	// last is the position of the last event read, or from before any.
 	last   domain.After
-	drains   sync.WaitGroup
+	drains sync.WaitGroup
 }
 
 type pendingEvent struct {
