@@ -3,7 +3,8 @@
 // event store, wraps the websocket handler, and takes small hooks (a feed
 // consumer, the webhooks' attempt callback, the REST edge's error
 // callback). Labels have few values: event types, transports, roles, error
-// codes, webhook names; never a conversation or customer id.
+// codes, webhook names, configured queue names; never a conversation,
+// customer or agent id.
 package metrics
 
 import (
