@@ -3,7 +3,8 @@
 // event store, wraps the websocket handler, and takes small hooks (a feed
 // consumer, the webhooks' attempt callback, the REST edge's error
 // callback). Labels have few values: event types, transports, roles, error
-// codes, webhook names; never a conversation or customer id.
+// codes, webhook names, configured queue names; never a conversation,
+// customer or agent id.
 package metrics
 
 import (
@@ -37,6 +38,10 @@ type Metrics struct {
 	commands       *prometheus.CounterVec
 	framesSent     *prometheus.CounterVec
 	ackSeconds     *prometheus.HistogramVec
+	queueWaitSecs  *prometheus.HistogramVec
+	assignments    *prometheus.CounterVec
+	// queueNames are the configured queues (see Queues).
+	queueNames map[string]bool
 }
 
 // latencyBuckets run from half a millisecond to ten seconds.
@@ -92,6 +97,7 @@ func New() *Metrics {
 	m.reg.MustRegister(m.ackSeconds, m.framesSent, m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
 		m.connections, m.errors, m.webhookTotal, m.webhookSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.newRoutingMetrics()...)
 	return m
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/routing"
 )
 
 // Store decorates an event store: it counts the events appended by type
@@ -57,5 +58,7 @@ func (m *Metrics) FeedEvent(rec domain.RecordedEvent, now time.Time) {
 		m.emails.WithLabelValues("sent").Inc()
 	case domain.EventTranscriptEmailFailed:
 		m.emails.WithLabelValues("failed").Inc()
+	case routing.EventConversationAssigned:
+		m.assigned(rec)
 	}
 }

@@ -237,6 +237,7 @@ func (m *Main) Run(ctx context.Context) error {
 	infos := projections.NewConversationInfos(store, m.Config.ReadModelCacheBytes)
 	connectors := projections.NewConnectors()
 	m.ops.metrics.ConnectorBacklog(connectors.Backlog)
+	m.ops.metrics.Queues(routed.queues.Names(), routed.board.Queues)
 	connectors.OnAck = m.ops.metrics.ConnectorAck
 	m.hub = ws.New(ws.Config{
 		StoreTyping: m.Config.StoreTyping, MaxFrameBytes: m.Config.MaxFrameBytes, OutboundBuffer: m.Config.OutboundBuffer,
