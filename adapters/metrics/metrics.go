@@ -60,7 +60,7 @@ func New() *Metrics {
 		Name: "parley_store_append_failures_total", Help: "Appends the store refused or failed, by error code.",
 	}, []string{"code"})
 	m.deliverySecs = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "parley_message_delivery_latency_seconds", Help: "Time from an event's append to its hand-off to the websocket rooms of this node.", Buckets: latencyBuckets,
+		Name: "parley_message_delivery_latency_seconds", Help: "Time from a message's append to the moment its messageArrived frame was written to a connection of this node.", Buckets: latencyBuckets,
 	})
 	m.feedLagSecs = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "parley_projection_lag_seconds", Help: "Age of the last event the live feed (read models and rooms) handled, when it handled it.",

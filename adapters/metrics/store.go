@@ -48,10 +48,6 @@ func (m *Metrics) FeedEvent(rec domain.RecordedEvent, now time.Time) {
 		return
 	}
 	switch rec.Type {
-	case domain.EventChatMessage, domain.EventActivityMessage:
-		if _, ok := domain.ConversationIDOf(rec.Stream); ok {
-			m.deliverySecs.Observe(age)
-		}
 	case domain.EventTranscriptEmailRequested:
 		m.emails.WithLabelValues("requested").Inc()
 	case domain.EventTranscriptEmailSent:
@@ -62,3 +58,9 @@ func (m *Metrics) FeedEvent(rec domain.RecordedEvent, now time.Time) {
 		m.assigned(rec)
 	}
 }
+
+// MessageWritten observes the time from a message's append to the moment
+// its messageArrived frame was written to a websocket or Socket.IO
+// connection: the delivery latency a client sees, once per receiving
+// connection.
+func (m *Metrics) MessageWritten(d time.Duration) { m.deliverySecs.Observe(d.Seconds()) }

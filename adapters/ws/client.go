@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/olahol/melody"
 	"golang.org/x/time/rate"
@@ -33,6 +34,10 @@ type client struct {
 	inMelody int
 	backlog  [][]byte
 	closing  []byte
+	// appended holds, in the order they are written, the append times of
+	// the frames in melody's queue and in backlog: the time a message was
+	// stored for a messageArrived frame, zero for any other frame.
+	appended []time.Time
 
 	// inbox holds the frames read and not yet handled, in the order they
 	// arrived; working is set while a worker owns the inbox; unhandled
@@ -73,7 +78,11 @@ func clientOf(s *melody.Session) *client { return s.MustGet(clientKey).(*client)
 // send queues a frame. A client that lets more than the configured number of
 // frames pile up is disconnected with CloseSlowReader rather than silently
 // skipped: it reconnects and resumes from its last sequence.
-func (c *client) send(b []byte) {
+func (c *client) send(b []byte) { c.sendAppended(b, time.Time{}) }
+
+// sendAppended queues b, the frame of a message stored at appended, for
+// writing, so that the time from append to write can be measured.
+func (c *client) sendAppended(b []byte, appended time.Time) {
 	if c.dropped.Load() {
 		return
 	}
@@ -98,18 +107,26 @@ func (c *client) send(b []byte) {
 			return
 		}
 		c.backlog = append(c.backlog, b)
+		c.appended = append(c.appended, appended)
 		return
 	}
 	c.inMelody++
 	if err := c.session.Write(b); err != nil {
 		c.inMelody--
 		c.pending.Add(-1)
+		return
 	}
+	c.appended = append(c.appended, appended)
 }
 
 // sent records that melody wrote a frame, and gives it the next waiting one.
 func (c *client) sent() {
 	c.out.Lock()
+	var appended time.Time
+	if len(c.appended) > 0 {
+		appended = c.appended[0]
+		c.appended = c.appended[1:]
+	}
 	c.inMelody--
 	if len(c.backlog) > 0 {
 		b := c.backlog[0]
@@ -121,6 +138,7 @@ func (c *client) sent() {
 			c.inMelody--
 			c.pending.Add(-1 - int64(len(c.backlog)))
 			c.backlog = c.backlog[:0]
+			c.appended = nil
 		}
 		if len(c.backlog) == 0 {
 			c.backlog = nil
@@ -131,6 +149,9 @@ func (c *client) sent() {
 	}
 	c.out.Unlock()
 	c.pending.Add(-1)
+	if !appended.IsZero() && c.hub.cfg.OnMessageWritten != nil {
+		c.hub.cfg.OnMessageWritten(time.Since(appended))
+	}
 }
 
 // close closes the connection with the close frame msg, sent after the

@@ -32,6 +32,9 @@ type Config struct {
 	// (for traces and metrics); the context it returns is the command's,
 	// and done is called with the command's error once it is handled.
 	OnCommand func(ctx context.Context, event string) (_ context.Context, done func(error))
+	// OnMessageWritten, when set, is told the time from a message's append
+	// to the moment its messageArrived frame was written to a connection.
+	OnMessageWritten func(time.Duration)
 	// StoreTyping stores typing activities instead of only relaying them.
 	StoreTyping bool
 	// MaxFrameBytes bounds one incoming frame.

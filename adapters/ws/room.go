@@ -146,7 +146,7 @@ func (h *Hub) deliverLocked(r *room, d delivery) error {
 		if b == nil {
 			b = storedMessageFrame(d.rec.Data, d.rec.Revision, d.msg)
 		}
-		m.client.send(b)
+		m.client.sendAppended(b, d.rec.Recorded)
 	}
 	return nil
 }

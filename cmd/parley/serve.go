@@ -245,8 +245,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
 		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
 		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
-		MaxInfoMessages: m.Config.MaxInfoMessages,
-		OnCommand:       m.ops.onCommand,
+		MaxInfoMessages:  m.Config.MaxInfoMessages,
+		OnCommand:        m.ops.onCommand,
+		OnMessageWritten: m.ops.metrics.MessageWritten,
 	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
 	routed.attach(m.hub)
 
