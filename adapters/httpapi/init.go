@@ -174,6 +174,11 @@ func extraField(key string, val json.RawMessage) (*domain.Field, error) {
 	if len(str) > domain.MaxFieldBytes {
 		return nil, domain.FieldError(domain.CodeInvalid, name, "%s is longer than %d bytes", name, domain.MaxFieldBytes)
 	}
+	// Staff read these values in the console and the conversation views,
+	// like a name: the same characters are refused.
+	if i := domain.ControlIndex(str); i >= 0 {
+		return nil, domain.FieldError(domain.CodeInvalid, name, "%s holds a control character at byte %d; only tab, carriage return and line feed are allowed", name, i)
+	}
 	return &domain.Field{Name: key, Value: str}, nil
 }
 

@@ -62,6 +62,7 @@ func TestInitAsTheDocumentReads(t *testing.T) {
 		{"a language that is not BCP 47", "language", "english!", "language"},
 		{"a field of 1,001 bytes", "loyaltyTier", strings.Repeat("g", 1001), "loyaltyTier"},
 		{"a field that is an object", "cart", map[string]any{"items": 2}, "cart"},
+		{"a field with a control character", "loyaltyTier", "gold\u0000", "loyaltyTier"},
 	} {
 		body := base()
 		body[tc.key] = tc.value
