@@ -98,6 +98,9 @@ type Metadata struct {
 	// that stored the event, when tracing is on: an event in the history
 	// leads to its trace.
 	TraceID string `json:"traceId,omitempty"`
+	// KeyID names the data key the event's personal values are encrypted
+	// with (the customer's blind index); empty when it holds none.
+	KeyID string `json:"keyId,omitempty"`
 }
 
 // EventData is an event proposed for appending.

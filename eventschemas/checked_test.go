@@ -127,7 +127,7 @@ func TestChecked_AppendRefusesInvalidEvents(t *testing.T) {
 		says   string
 	}{
 		"invalid data":           {[]domain.EventData{good, bad}, "from.id", "event 1 (ChatMessage " + bad.ID + ")"},
-		"not the latest version": {[]domain.EventData{old}, "", "written at schema version 1, not 0"},
+		"not the latest version": {[]domain.EventData{old}, "", "written at schema version 2, not 0"},
 		"type without schema":    {[]domain.EventData{good, foreign}, "", `"OrderPlaced" has no schema`},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestChecked_ReadValidatesAndUpcasts(t *testing.T) {
 	chat := firstOf(t, domain.EventChatMessage, "")
 	stored := []domain.RecordedEvent{
 		recorded(0, domain.EventConversationStarted, 1, v1),
-		recorded(1, domain.EventChatMessage, 1, chat.Data),
+		recorded(1, domain.EventChatMessage, domain.SchemaVersions[domain.EventChatMessage], chat.Data),
 		recorded(2, "OrderPlaced", 0, []byte("not even JSON")),
 	}
 	pristine := slices.Clone(stored)
@@ -221,7 +221,7 @@ func TestChecked_ReadRefusesInvalidEvents(t *testing.T) {
 	bad := recorded(1, domain.EventChatMessage, 1, mutate(t, chat.Data, func(m map[string]any) { m["tag"] = "secret" }))
 	for name, tt := range map[string]domain.RecordedEvent{
 		"invalid data":   bad,
-		"future version": recorded(1, domain.EventChatMessage, 2, chat.Data),
+		"future version": recorded(1, domain.EventChatMessage, domain.SchemaVersions[domain.EventChatMessage]+1, chat.Data),
 		"no version":     recorded(1, domain.EventChatMessage, 0, chat.Data),
 	} {
 		stored := []domain.RecordedEvent{recorded(0, domain.EventChatMessage, 1, chat.Data), tt}

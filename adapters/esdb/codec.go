@@ -20,6 +20,7 @@ type wireMetadata struct {
 	SchemaVersion int    `json:"schemaVersion"`
 	Connection    string `json:"connection,omitempty"`
 	TraceID       string `json:"traceId,omitempty"`
+	KeyID         string `json:"keyId,omitempty"`
 	// RecordedAt is the original recorded time of a migrated event
 	// (RFC 3339, UTC). EventStoreDB stamps "created" itself and cannot be
 	// told otherwise, so the original time travels here (ADR 7).
@@ -33,6 +34,7 @@ func encodeMetadata(m domain.Metadata, recorded time.Time) ([]byte, error) {
 		SchemaVersion: m.SchemaVersion,
 		Connection:    m.Connection,
 		TraceID:       m.TraceID,
+		KeyID:         m.KeyID,
 	}
 	if !recorded.IsZero() {
 		w.RecordedAt = recorded.UTC().Format(time.RFC3339Nano)
@@ -59,6 +61,7 @@ func decodeMetadata(b []byte) (m domain.Metadata, recorded time.Time) {
 		SchemaVersion: w.SchemaVersion,
 		Connection:    w.Connection,
 		TraceID:       w.TraceID,
+		KeyID:         w.KeyID,
 	}, recorded
 }
 

@@ -1,0 +1,198 @@
+// Package personaldata stores customers' personal data encrypted, each
+// customer under a data key of their own, so that destroying the key erases
+// the data from an immutable history (crypto-shredding, ADR 41). Store is a
+// domain.EventStore decorator: it seals personal values on append and opens
+// them on every read, where a destroyed key reads as domain.Erased.
+package personaldata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/parley-chat/parley/domain"
+)
+
+// Config wires a Store.
+type Config struct {
+	// Store is the store below: the ciphertext is what it keeps (and what a
+	// hash chain below covers).
+	Store domain.EventStore
+	// Keys holds the customers' data keys.
+	Keys domain.PersonalDataKeys
+	// Secret keys the blind index of customers' identities (LoadSecret);
+	// at least SecretSize bytes.
+	Secret []byte
+	// KeyCacheSize bounds the keys kept in memory; 0 for
+	// DefaultKeyCacheSize.
+	KeyCacheSize int
+}
+
+// Store seals personal data on its way into the store below and opens it on
+// its way out.
+type Store struct {
+	inner  domain.EventStore
+	keys   *keyCache
+	index  blindIndex
+	recent *recent
+
+	mu       sync.Mutex
+	subjects map[string]subject // conversation id -> its customer
+}
+
+// subject is what sealing a conversation's messages needs: the customer's
+// participant id and the id of their key.
+type subject struct{ customer, keyID string }
+
+// maxSubjects bounds the conversations whose customer is kept in memory; a
+// conversation forgotten is looked up again in its first event.
+const maxSubjects = 100000
+
+var _ domain.EventStore = (*Store)(nil)
+
+// New returns a Store over cfg.Store.
+func New(cfg Config) (*Store, error) {
+	var errs []error
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("personal data: Store is required"))
+	}
+	if cfg.Keys == nil {
+		errs = append(errs, errors.New("personal data: Keys is required"))
+	}
+	if len(cfg.Secret) < SecretSize {
+		errs = append(errs, fmt.Errorf("personal data: the secret must be at least %d bytes", SecretSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Store{
+		inner: cfg.Store, keys: newKeyCache(cfg.Keys, cfg.KeyCacheSize), index: blindIndex{cfg.Secret},
+		recent: newRecent(), subjects: map[string]subject{},
+	}, nil
+}
+
+// Keys returns the key store, through the cache: destroying a key through
+// it makes this node read the customer's data as erased at once.
+func (s *Store) Keys() domain.PersonalDataKeys { return s.keys }
+
+// Append implements domain.EventStore: personal values are sealed before
+// the events reach the store below. Events whose metadata names a key
+// already (a copy of sealed history) pass as they are.
+func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedRevision, events []domain.EventData) (domain.AppendResult, error) {
+	conv, ok := domain.ConversationIDOf(stream)
+	if !ok {
+		return s.inner.Append(ctx, stream, expected, events)
+	}
+	sealed := make([]domain.EventData, len(events))
+	plain := make([][]byte, len(events))
+	for i, e := range events {
+		out, p, err := s.seal(ctx, conv, e)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		sealed[i], plain[i] = out, p
+	}
+	res, err := s.inner.Append(ctx, stream, expected, sealed)
+	if err != nil {
+		return res, err
+	}
+	for i, e := range sealed {
+		if plain[i] != nil {
+			s.recent.put(e.ID, e.Metadata.KeyID, plain[i])
+		}
+		if e.Type == domain.EventPersonalDataErased {
+			s.erased(e.Data)
+		}
+	}
+	return res, nil
+}
+
+// seal returns e with its personal values sealed and, when it sealed any,
+// the plain data as readers will see it.
+func (s *Store) seal(ctx context.Context, conv string, e domain.EventData) (domain.EventData, []byte, error) {
+	if e.Metadata.KeyID != "" {
+		return e, nil, nil
+	}
+	switch e.Type {
+	case domain.EventConversationStarted:
+		return s.sealStart(ctx, conv, e)
+	case domain.EventChatMessage, domain.EventActivityMessage:
+		return s.sealMessage(ctx, conv, e)
+	}
+	return e, nil, nil
+}
+
+// ReadStream implements domain.EventStore.
+func (s *Store) ReadStream(ctx context.Context, stream string, from domain.Revision, max int) ([]domain.RecordedEvent, error) {
+	recs, err := s.inner.ReadStream(ctx, stream, from, max)
+	if err != nil {
+		return nil, err
+	}
+	return s.openAll(ctx, recs)
+}
+
+// ReadAll implements domain.EventStore.
+func (s *Store) ReadAll(ctx context.Context, after domain.After, max int) ([]domain.RecordedEvent, error) {
+	recs, err := s.inner.ReadAll(ctx, after, max)
+	if err != nil {
+		return nil, err
+	}
+	return s.openAll(ctx, recs)
+}
+
+// SubscribeToStream implements domain.EventStore.
+func (s *Store) SubscribeToStream(ctx context.Context, stream string, from domain.Revision, h domain.Handler, opts domain.SubscribeOptions) error {
+	return s.inner.SubscribeToStream(ctx, stream, from, s.handler(h), opts)
+}
+
+// SubscribeToAll implements domain.EventStore.
+func (s *Store) SubscribeToAll(ctx context.Context, after domain.After, filter domain.Filter, h domain.Handler, opts domain.SubscribeOptions) error {
+	return s.inner.SubscribeToAll(ctx, after, filter, s.handler(h), opts)
+}
+
+// Ping implements domain.EventStore.
+func (s *Store) Ping(ctx context.Context) error { return s.inner.Ping(ctx) }
+
+// Close implements domain.EventStore; it closes the key store too.
+func (s *Store) Close() error { return errors.Join(s.inner.Close(), s.keys.Close()) }
+
+func (s *Store) handler(h domain.Handler) domain.Handler {
+	return func(ctx context.Context, rec domain.RecordedEvent) error {
+		rec, err := s.open(ctx, rec)
+		if err != nil {
+			return err
+		}
+		return h(ctx, rec)
+	}
+}
+
+func (s *Store) openAll(ctx context.Context, recs []domain.RecordedEvent) ([]domain.RecordedEvent, error) {
+	for i := range recs {
+		rec, err := s.open(ctx, recs[i])
+		if err != nil {
+			return nil, err
+		}
+		recs[i] = rec
+	}
+	return recs, nil
+}
+
+func (s *Store) subjectOf(conv string) (subject, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sub, ok := s.subjects[conv]
+	return sub, ok
+}
+
+func (s *Store) remember(conv string, sub subject) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.subjects) >= maxSubjects {
+		for k := range s.subjects {
+			delete(s.subjects, k) // any one: a forgotten subject is read again
+			break
+		}
+	}
+	s.subjects[conv] = sub
+}
