@@ -84,3 +84,15 @@ func (c *Conversation) applyErased() {
 	}
 	c.Start.Customer.Personal = PersonalData{FirstName: Erased}
 }
+
+// CanErase decides whether p may erase a customer's personal data: only a
+// supervisor may, as erasure cannot be undone.
+func (p Principal) CanErase() error {
+	switch {
+	case p.Unchecked, p.Role == RoleSupervisor:
+		return nil
+	case p.Role == "":
+		return Errorf(CodeUnauthenticated, "erasing personal data needs a supervisor's API key")
+	}
+	return Errorf(CodeForbidden, "only a supervisor may erase personal data")
+}

@@ -59,6 +59,8 @@ type Config struct {
 	Metrics http.Handler
 	// OnError, when set, is told the code of every error answered.
 	OnError func(domain.Code)
+	// Erase, when set, erases a customer's personal data (erasure.go).
+	Erase func(ctx context.Context, customerID string) error
 }
 
 // Server holds the REST routes.
@@ -140,6 +142,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
 	s.routeRouting(api)
 	s.routeOps(e, api)
+	s.routeErasure(api)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if websocket != nil {

@@ -196,3 +196,6 @@ func (s *Store) remember(conv string, sub subject) {
 	}
 	s.subjects[conv] = sub
 }
+
+// Below returns the store below, which holds the sealed values.
+func (s *Store) Below() domain.EventStore { return s.inner }

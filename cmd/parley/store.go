@@ -2,19 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/esdb"
+	"github.com/parley-chat/parley/adapters/personaldata"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/eventschemas"
 )
 
 // openStore opens the configured event store, checked against the event
-// schemas on every append and read.
-func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domain.EventStore, error) {
+// schemas on every append and read, with customers' personal data sealed
+// (personaldata.go).
+func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (*personaldata.Store, error) {
 	reg, err := eventschemas.Load()
 	if err != nil {
 		return nil, err
@@ -31,7 +34,11 @@ func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domai
 	if err != nil {
 		return nil, err
 	}
-	return eventschemas.Checked(inner, reg), nil
+	sealed, err := sealPersonalData(cfg, inner, eventschemas.Checked(inner, reg))
+	if err != nil {
+		return nil, errors.Join(err, inner.Close())
+	}
+	return sealed, nil
 }
 
 // isEmbedded reports whether cfg asks for the embedded store.
