@@ -96,3 +96,12 @@ func (p Principal) CanErase() error {
 	}
 	return Errorf(CodeForbidden, "only a supervisor may erase personal data")
 }
+
+// PersonalDataKeyImporter is a key store that takes a key made elsewhere:
+// copying sealed history into a new store copies its keys with it.
+type PersonalDataKeyImporter interface {
+	// Import stores key as the key of id. Importing the key id holds
+	// already is no error; another key under id is a CodeConflict, and an
+	// id destroyed here, CodeErased.
+	Import(ctx context.Context, id string, key []byte) error
+}

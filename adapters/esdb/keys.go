@@ -1,6 +1,7 @@
 package esdb
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -27,7 +28,10 @@ const keyEventType = "PersonalDataKey"
 // (README, "Erasure").
 type Keys struct{ s *Store }
 
-var _ domain.PersonalDataKeys = (*Keys)(nil)
+var (
+	_ domain.PersonalDataKeys        = (*Keys)(nil)
+	_ domain.PersonalDataKeyImporter = (*Keys)(nil)
+)
 
 // Keys returns the store's key streams; they share its connection.
 func (s *Store) Keys() *Keys { return &Keys{s} }
@@ -43,6 +47,24 @@ func (k *Keys) Create(ctx context.Context, id string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
+	return k.put(ctx, id, key)
+}
+
+// Import implements domain.PersonalDataKeyImporter.
+func (k *Keys) Import(ctx context.Context, id string, key []byte) error {
+	if len(key) != 32 {
+		return domain.Errorf(domain.CodeInvalid, "a data key is 32 bytes, not %d", len(key))
+	}
+	got, err := k.put(ctx, id, key)
+	if err == nil && !bytes.Equal(got, key) {
+		return domain.Errorf(domain.CodeConflict, "customer %s has another key here", id)
+	}
+	return err
+}
+
+// put makes key the key of id unless id has one, and returns the key id
+// has then.
+func (k *Keys) put(ctx context.Context, id string, key []byte) ([]byte, error) {
 	data, err := json.Marshal(keyData{Key: base64.StdEncoding.EncodeToString(key)})
 	if err != nil {
 		return nil, err

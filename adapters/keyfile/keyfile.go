@@ -20,6 +20,7 @@
 package keyfile
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -62,7 +63,10 @@ type slot struct {
 	key   []byte // nil once destroyed
 }
 
-var _ domain.PersonalDataKeys = (*File)(nil)
+var (
+	_ domain.PersonalDataKeys        = (*File)(nil)
+	_ domain.PersonalDataKeyImporter = (*File)(nil)
+)
 
 // Open opens the key file at path, creating it when missing.
 func Open(path string) (*File, error) {
@@ -159,6 +163,28 @@ func checkID(id string) error {
 
 // Create implements domain.PersonalDataKeys.
 func (k *File) Create(_ context.Context, id string) ([]byte, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	return k.put(id, key)
+}
+
+// Import implements domain.PersonalDataKeyImporter.
+func (k *File) Import(_ context.Context, id string, key []byte) error {
+	if len(key) != keySize {
+		return domain.Errorf(domain.CodeInvalid, "a data key is %d bytes, not %d", keySize, len(key))
+	}
+	got, err := k.put(id, bytes.Clone(key))
+	if err == nil && !bytes.Equal(got, key) {
+		return domain.Errorf(domain.CodeConflict, "customer %s has another key here", id)
+	}
+	return err
+}
+
+// put stores key as the key of id unless id has one, and returns the key id
+// has then.
+func (k *File) put(id string, key []byte) ([]byte, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
@@ -169,10 +195,6 @@ func (k *File) Create(_ context.Context, id string) ([]byte, error) {
 			return nil, domain.ErrKeyErased(id)
 		}
 		return s.key, nil
-	}
-	key := make([]byte, keySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
 	}
 	if err := k.writeSlot(k.n, encodeSlot(stateLive, id, key)); err != nil {
 		return nil, fmt.Errorf("key file: create: %w", err)

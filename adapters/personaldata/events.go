@@ -17,8 +17,10 @@ func (s *Store) sealStart(ctx context.Context, conv string, e domain.EventData) 
 		return e, nil, fmt.Errorf("personal data: decode %s %s: %w", e.Type, e.ID, err)
 	}
 	identity := start.Customer.Personal.Identity()
-	if identity == "" {
-		return e, nil, nil // the domain refuses such a start; nothing to tie it to
+	if identity == "" || e.Metadata.SchemaVersion == 1 {
+		// The domain refuses a start without an identifier; and version 1
+		// kept the personal values elsewhere (it is copied as it is).
+		return e, nil, nil
 	}
 	keyID := s.index.of(start.Channel, identity)
 	k, err := s.keys.createSealer(ctx, keyID)

@@ -27,12 +27,18 @@ type Config struct {
 	// KeyCacheSize bounds the keys kept in memory; 0 for
 	// DefaultKeyCacheSize.
 	KeyCacheSize int
+	// Source, when set, holds the keys of sealed history being copied in
+	// (parley migrate): each key such an event names is imported into Keys,
+	// which must then be a domain.PersonalDataKeyImporter, before the
+	// event is stored. A key erased there stays missing here.
+	Source domain.PersonalDataKeys
 }
 
 // Store seals personal data on its way into the store below and opens it on
 // its way out.
 type Store struct {
 	inner  domain.EventStore
+	source domain.PersonalDataKeys
 	keys   *keyCache
 	index  blindIndex
 	recent *recent
@@ -66,8 +72,11 @@ func New(cfg Config) (*Store, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if _, ok := cfg.Keys.(domain.PersonalDataKeyImporter); cfg.Source != nil && !ok {
+		return nil, errors.New("personal data: copying sealed history needs a key store that imports keys")
+	}
 	return &Store{
-		inner: cfg.Store, keys: newKeyCache(cfg.Keys, cfg.KeyCacheSize), index: blindIndex{cfg.Secret},
+		inner: cfg.Store, source: cfg.Source, keys: newKeyCache(cfg.Keys, cfg.KeyCacheSize), index: blindIndex{cfg.Secret},
 		recent: newRecent(), subjects: map[string]subject{},
 	}, nil
 }
@@ -112,15 +121,45 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 // the plain data as readers will see it.
 func (s *Store) seal(ctx context.Context, conv string, e domain.EventData) (domain.EventData, []byte, error) {
 	if e.Metadata.KeyID != "" {
-		return e, nil, nil
+		return e, nil, s.adopt(ctx, e.Metadata.KeyID)
 	}
+	var plain []byte
+	var err error
 	switch e.Type {
 	case domain.EventConversationStarted:
-		return s.sealStart(ctx, conv, e)
+		e, plain, err = s.sealStart(ctx, conv, e)
 	case domain.EventChatMessage, domain.EventActivityMessage:
-		return s.sealMessage(ctx, conv, e)
+		e, plain, err = s.sealMessage(ctx, conv, e)
 	}
-	return e, nil, nil
+	if plain != nil && e.Metadata.SchemaVersion != 0 {
+		// Older history copied in (parley migrate) has the shape of the
+		// version that allows sealed values: only that version says so.
+		e.Metadata.SchemaVersion = domain.SchemaVersions[e.Type]
+	}
+	return e, plain, err
+}
+
+// adopt imports the key of sealed history being copied in from the source's
+// key store, unless this store knows the key already (or it is erased or
+// unknown there).
+func (s *Store) adopt(ctx context.Context, keyID string) error {
+	if s.source == nil {
+		return nil
+	}
+	if k, ok := s.keys.cached(keyID); ok && !k.erased {
+		return nil
+	}
+	if _, _, err := s.keys.keys.Get(ctx, keyID); domain.ErrorCode(err) != domain.CodeCustomerNotFound {
+		return err // known here, live or erased
+	}
+	key, erased, err := s.source.Get(ctx, keyID)
+	if domain.ErrorCode(err) == domain.CodeCustomerNotFound || erased {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.keys.keys.(domain.PersonalDataKeyImporter).Import(ctx, keyID, key)
 }
 
 // ReadStream implements domain.EventStore.

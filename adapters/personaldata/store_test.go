@@ -50,7 +50,7 @@ var now = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 // conversation decides a conversation of customer (a name and an email)
 // with one line from the customer and one from an agent, and returns its
 // events as the service would append them.
-func conversation(t *testing.T, conv, first, email, line string) []domain.EventData {
+func conversation(t testing.TB, conv, first, email, line string) []domain.EventData {
 	t.Helper()
 	n := 0
 	env := domain.Env{Now: now, NewID: func() string { n++; return fmt.Sprintf("00000000-0000-4000-8000-%012d", n+len(conv)*1000) }, Limits: domain.DefaultLimits}

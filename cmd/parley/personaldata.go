@@ -99,3 +99,93 @@ func eraseCommand(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "erased customer %s: %d conversations, %d erasures recorded now\n", customer, len(res.Conversations), res.Recorded)
 	return nil
 }
+
+// sealTarget wraps a migration's target in the personal data store, so
+// that plaintext history is sealed on its way in and sealed history brings
+// its keys along from the source. It returns the store and what closes its
+// key stores (the event stores are closed by the caller).
+func sealTarget(dst storeSpec, target domain.EventStore, src storeSpec, source domain.EventStore, secretFile string) (*personaldata.Store, func() error, error) {
+	secretFile, err := migrationSecret(dst, src, secretFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	secret, err := personaldata.LoadSecret(secretFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := migrationKeys(dst, target, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	from, err := migrationKeys(src, source, false)
+	if err != nil {
+		return nil, nil, errors.Join(err, keys.Close())
+	}
+	closeKeys := func() error {
+		if from == nil {
+			return keys.Close()
+		}
+		return errors.Join(keys.Close(), from.Close())
+	}
+	sealed, err := personaldata.New(personaldata.Config{Store: target, Keys: keys, Secret: secret, Source: from})
+	if err != nil {
+		return nil, nil, errors.Join(err, closeKeys())
+	}
+	return sealed, closeKeys, nil
+}
+
+// migrationKeys returns the key store of a migration's store: its key
+// streams, or the key file beside an embedded store (nil for a source
+// without one: it holds no sealed history).
+func migrationKeys(spec storeSpec, st domain.EventStore, create bool) (domain.PersonalDataKeys, error) {
+	if es, ok := st.(*esdb.Store); ok {
+		return es.Keys(), nil
+	}
+	path := filepath.Join(spec.dir, keyfile.Name)
+	if _, err := os.Stat(path); err != nil && !create {
+		return nil, nil
+	}
+	return keyfile.Open(path)
+}
+
+// migrationSecret picks the blind index secret of a migration's target: the
+// one given; else an embedded target's own, which starts as a copy of an
+// embedded source's, so that customers keep their ids; else an embedded
+// source's (the EventStoreDB nodes then need that file).
+func migrationSecret(dst, src storeSpec, given string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	var fromSource string
+	if src.dir != "" {
+		if p := filepath.Join(src.dir, secretFileName); fileExists(p) {
+			fromSource = p
+		}
+	}
+	if dst.dir == "" {
+		if fromSource == "" {
+			return "", errors.New("migrate: --personal-data-secret is required for an EventStoreDB target: the file of the secret its nodes will use")
+		}
+		fmt.Fprintf(os.Stderr, "sealing with the source's secret %s: start the EventStoreDB nodes with --personal-data-secret pointing to a copy of it\n", fromSource)
+		return fromSource, nil
+	}
+	target := filepath.Join(dst.dir, secretFileName)
+	if fromSource != "" && !fileExists(target) {
+		raw, err := os.ReadFile(fromSource)
+		if err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(dst.dir, 0o700); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(target, raw, 0o600); err != nil {
+			return "", err
+		}
+	}
+	return target, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -33,6 +33,14 @@ type Options struct {
 	// Progress, when set, is called after each append with the number of
 	// source events handled so far and the total.
 	Progress func(done, total int)
+	// Sealing tells that the target seals personal values on the way in
+	// (ADR 41): verification then holds an event the target keeps sealed
+	// and the source does not to its id and type, as its data and
+	// metadata differ by design.
+	Sealing bool
+	// Stored, when set, is the target as it stores events (below the
+	// store that seals): verification reads it, to compare what is kept.
+	Stored domain.EventStore
 }
 
 func (o *Options) setDefaults() {
