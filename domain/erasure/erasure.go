@@ -132,4 +132,3 @@ func isCustomerID(s string) bool {
 	}
 	return true
 }
-
