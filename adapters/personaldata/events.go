@@ -1,6 +1,7 @@
 package personaldata
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,6 +50,9 @@ func (s *Store) sealMessage(ctx context.Context, conv string, e domain.EventData
 	if err != nil || sub.keyID == "" {
 		return e, nil, err
 	}
+	if plainID(sub.customer) && !bytes.Contains(e.Data, []byte(sub.customer)) {
+		return e, nil, nil // neither from nor to the customer: nothing to decode
+	}
 	m, err := decodeMessage(e.Data)
 	if err != nil {
 		return e, nil, fmt.Errorf("personal data: decode %s %s: %w", e.Type, e.ID, err)
@@ -68,6 +72,17 @@ func (s *Store) sealMessage(ctx context.Context, conv string, e domain.EventData
 	}
 	e.Metadata.KeyID = sub.keyID
 	return e, plain, nil
+}
+
+// plainID reports whether JSON writes id as it is, so that its absence
+// from a message's bytes proves the customer is not in it.
+func plainID(id string) bool {
+	for _, c := range []byte(id) {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return id != ""
 }
 
 // subject returns the customer of conversation conv, from memory or from

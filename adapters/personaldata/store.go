@@ -94,22 +94,24 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 		return s.inner.Append(ctx, stream, expected, events)
 	}
 	sealed := make([]domain.EventData, len(events))
-	plain := make([][]byte, len(events))
 	for i, e := range events {
-		out, p, err := s.seal(ctx, conv, e)
+		out, plain, err := s.seal(ctx, conv, e)
 		if err != nil {
 			return domain.AppendResult{}, err
 		}
-		sealed[i], plain[i] = out, p
+		sealed[i] = out
+		if plain != nil {
+			// Kept before the append: subscribers may be handed the event
+			// before Append returns. An append that fails leaves an entry
+			// no stored event has (or, for a retry, the same plain data).
+			s.recent.put(out.ID, out.Metadata.KeyID, plain)
+		}
 	}
 	res, err := s.inner.Append(ctx, stream, expected, sealed)
 	if err != nil {
 		return res, err
 	}
-	for i, e := range sealed {
-		if plain[i] != nil {
-			s.recent.put(e.ID, e.Metadata.KeyID, plain[i])
-		}
+	for _, e := range sealed {
 		if e.Type == domain.EventPersonalDataErased {
 			s.erased(e.Data)
 		}
