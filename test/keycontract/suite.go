@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) domain.PersonalDataKeys, f Featur
 		"an erased id gets no new key":                              testCreateAfterDestroy,
 		"keys of different ids differ":                              testDistinct,
 		"concurrent creates of one id agree":                        testConcurrentCreate,
+		"an imported key is the id's key, once":                     testImport,
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -157,6 +158,31 @@ func testConcurrentCreate(t *testing.T, k domain.PersonalDataKeys) {
 		if !bytes.Equal(key, first) {
 			t.Fatal("concurrent Creates of one id returned different keys")
 		}
+	}
+}
+
+func testImport(t *testing.T, k domain.PersonalDataKeys) {
+	imp, ok := k.(domain.PersonalDataKeyImporter)
+	if !ok {
+		t.Skip("the store imports no keys") // both of Parley's do
+	}
+	ctx := context.Background()
+	key := bytes.Repeat([]byte{9}, 32)
+	if err := imp.Import(ctx, idA, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.Import(ctx, idA, key); err != nil {
+		t.Fatalf("importing the same key again: %v", err)
+	}
+	if got := mustCreate(t, k, idA); !bytes.Equal(got, key) {
+		t.Fatal("Create after Import returned another key")
+	}
+	if err := imp.Import(ctx, idA, bytes.Repeat([]byte{8}, 32)); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("importing another key under the id: %v, want code %s", err, domain.CodeConflict)
+	}
+	mustDestroy(t, k, idA)
+	if err := imp.Import(ctx, idA, key); domain.ErrorCode(err) != domain.CodeErased {
+		t.Fatalf("importing an erased id: %v, want code %s", err, domain.CodeErased)
 	}
 }
 
