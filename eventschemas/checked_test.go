@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/eventschemas"
 )
 
@@ -317,7 +318,7 @@ func memoryStore() *fakeStore {
 // schema's last line of defence refuses is not stored.
 func TestChecked_WithService(t *testing.T) {
 	inner := memoryStore()
-	svc, err := domain.NewService(domain.ServiceConfig{
+	svc, err := conversations.New(conversations.Config{
 		Store: eventschemas.Checked(inner, reg),
 		Now:   func() time.Time { return testNow },
 		NewID: newIDs(),

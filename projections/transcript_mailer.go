@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/transcriptmail"
 )
 
 // Run is the delivery worker; it returns when ctx ends. It folds every
@@ -95,7 +96,7 @@ func (m *TranscriptMailer) follow(ctx context.Context, caughtUp func()) {
 func (m *TranscriptMailer) fold(e domain.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r := m.outbox.Apply(e); r != nil && r.Status != domain.EmailPending {
+	if r := m.outbox.Apply(e); r != nil && r.Status != transcriptmail.Pending {
 		m.outbox.Remove(r.RequestID)
 		delete(m.heldElsewhere, r.RequestID)
 	}
@@ -117,7 +118,7 @@ func (m *TranscriptMailer) due() (next time.Time, ok bool) {
 	now := m.cfg.Now()
 	var soonest time.Time
 	for _, r := range m.outbox.List() {
-		if r.Status != domain.EmailPending {
+		if r.Status != transcriptmail.Pending {
 			continue
 		}
 		at := m.dueAt(r)
@@ -135,7 +136,7 @@ func (m *TranscriptMailer) due() (next time.Time, ok bool) {
 // then Backoff, 2×Backoff, 4×Backoff, ... (at most MaxBackoff) after the
 // last failure. It is computed from the stored events alone, so a restart
 // keeps the schedule.
-func (m *TranscriptMailer) nextAttempt(r domain.TranscriptEmail) time.Time {
+func (m *TranscriptMailer) nextAttempt(r transcriptmail.Request) time.Time {
 	if r.Attempts == 0 {
 		return time.Time{}
 	}
@@ -206,13 +207,13 @@ func redact(msg, addr string) string {
 }
 
 // pick returns the first pending request due at or before at.
-func (m *TranscriptMailer) pick(at time.Time) (domain.TranscriptEmail, bool) {
+func (m *TranscriptMailer) pick(at time.Time) (transcriptmail.Request, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.outbox.List() {
-		if r.Status == domain.EmailPending && !m.dueAt(r).After(at) {
+		if r.Status == transcriptmail.Pending && !m.dueAt(r).After(at) {
 			return r, true
 		}
 	}
-	return domain.TranscriptEmail{}, false
+	return transcriptmail.Request{}, false
 }

@@ -49,3 +49,49 @@ func TestAdaptersStayApart(t *testing.T) {
 		}
 	}
 }
+
+// rootCodecs are the packages the root domain package may import besides
+// the standard library: Parley's own JSON codecs, leaf packages that
+// import only the standard library themselves. Nothing else is allowed
+// here; issue 19 takes these out of the root's imports too.
+var rootCodecs = map[string]bool{module + "/domain/jsonenc": true, module + "/domain/jsonscan": true}
+
+// The root package domain is the model (deciders, events, state, commands,
+// errors, ports): it imports the standard library only, so no application
+// package under domain/ (conversations, claims, transcriptmail, router,
+// migration) can slip back into it, and the model never runs a process.
+func TestDomainRootIsTheModel(t *testing.T) {
+	for _, dep := range goList(t, "{{if not .Standard}}{{.ImportPath}}{{end}}", module+"/domain") {
+		if dep == module+"/domain" {
+			continue
+		}
+		if !rootCodecs[dep] {
+			t.Errorf("the root package domain depends on %s; it may import only the standard library", dep)
+			continue
+		}
+		for _, leaf := range goList(t, "{{if not .Standard}}{{.ImportPath}}{{end}}", dep) {
+			if leaf != dep {
+				t.Errorf("%s, which the root package domain imports, depends on %s", dep, leaf)
+			}
+		}
+	}
+}
+
+// No package under domain/ depends on adapters/, projections/ or cmd/: the
+// application packages there use the world only through the domain's ports.
+func TestDomainPackagesUseNoAdapters(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", module+"/domain/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		for _, dep := range fields[1:] {
+			for _, outer := range []string{"/adapters", "/projections", "/cmd"} {
+				if dep == module+outer || strings.HasPrefix(dep, module+outer+"/") {
+					t.Errorf("%s depends on %s: packages under domain/ may not use %s", fields[0], dep, strings.TrimPrefix(outer, "/"))
+				}
+			}
+		}
+	}
+}

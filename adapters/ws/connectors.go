@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -48,7 +49,7 @@ func (h *Hub) registerConnector(ctx context.Context, c *client, f frame, meta do
 	if err := c.principal.CanServeChannel(d.Channel); err != nil {
 		return err
 	}
-	if err := h.svc.RegisterConnector(ctx, domain.ConnectorRegistered{ID: d.ID, Name: d.Name, Channel: d.Channel, Connection: c.id}, meta); err != nil {
+	if err := h.svc.RegisterConnector(ctx, domain.RegisterConnector{ID: d.ID, Name: d.Name, Channel: d.Channel, Connection: c.id}, meta); err != nil {
 		return err
 	}
 	h.connectors.Register(d.Channel)
@@ -80,7 +81,7 @@ func (h *Hub) sendFromChannel(ctx context.Context, c *client, f frame, msg domai
 		return domain.FieldError(domain.CodeForbidden, "channel", "this connection is the connector of %q, not %q", c.connectorChannel(), d.Channel)
 	}
 	msg.From, msg.To = domain.Participant{}, nil
-	res, err := h.svc.PostOnChannel(ctx, h.connectors, domain.ChannelMessage{Channel: d.Channel, RefID: d.RefID, Message: msg}, meta)
+	res, err := h.svc.PostOnChannel(ctx, h.connectors, conversations.ChannelMessage{Channel: d.Channel, RefID: d.RefID, Message: msg}, meta)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func (h *Hub) messageDelivered(ctx context.Context, c *client, f frame, meta dom
 	if !ok {
 		return domain.FieldError(domain.CodeInvalid, "id", "message %q is not awaiting an acknowledgement from this connection", d.ID)
 	}
-	err := h.svc.RecordDelivery(ctx, domain.MessageDelivered{
+	err := h.svc.RecordDelivery(ctx, domain.RecordDelivery{
 		MessageID: d.ID, ConversationID: conv, Sequence: uint64(seq), Channel: c.connectorChannel(), Connector: c.connectorChannel(),
 	}, meta)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -115,7 +116,7 @@ const sendWindow = 32
 // conversations they joined.
 type Hub struct {
 	cfg    Config
-	svc    *domain.Service
+	svc    *conversations.Service
 	infos  *projections.ConversationInfos
 	store  domain.EventStore
 	newID  func() string
@@ -157,7 +158,7 @@ type Hub struct {
 
 // New returns a Hub. store is used to fill gaps in live delivery and to read
 // messages for connectors.
-func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, connectors *projections.Connectors,
+func New(cfg Config, svc *conversations.Service, infos *projections.ConversationInfos, connectors *projections.Connectors,
 	store domain.EventStore, newID func() string, logger *slog.Logger) *Hub {
 	cfg.setDefaults()
 	h := &Hub{cfg: cfg, svc: svc, infos: infos, connectors: connectors, store: store, newID: newID, logger: logger,

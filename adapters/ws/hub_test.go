@@ -19,12 +19,13 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
 type testHub struct {
 	*Hub
-	svc   *domain.Service
+	svc   *conversations.Service
 	store domain.EventStore
 	url   string
 }
@@ -42,7 +43,7 @@ func newTestHubWith(t *testing.T, cfg Config) *testHub {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/domain/router"
 	"github.com/parley-chat/parley/domain/routing"
 	"github.com/parley-chat/parley/projections"
@@ -43,7 +44,7 @@ type routingParts struct {
 }
 
 // newRouting checks the routing configuration and builds its parts.
-func newRouting(c RoutingConfig, store domain.EventStore, svc *domain.Service, m *Main) (*routingParts, error) {
+func newRouting(c RoutingConfig, store domain.EventStore, svc *conversations.Service, m *Main) (*routingParts, error) {
 	queues, err := routing.NewQueues(splitList(c.Queues), c.DefaultQueue)
 	if err != nil {
 		return nil, fmt.Errorf("--queues/--default-queue: %w", err)

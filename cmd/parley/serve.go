@@ -23,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/adapters/socketio"
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 	"github.com/parley-chat/parley/web"
 )
@@ -222,7 +223,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if isEmbedded(m.Config) {
 		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
 	}
-	svc, err := domain.NewService(domain.ServiceConfig{
+	svc, err := conversations.New(conversations.Config{
 		Store: store, Now: time.Now, NewID: uuid.NewString, Greeting: greet.Greeting,
 		Limits: domain.Limits{MaxTextLength: m.Config.MaxTextLength, MaxAttachments: m.Config.MaxAttachments, MaxParticipants: m.Config.MaxParticipants},
 	})

@@ -1,4 +1,4 @@
-package domain_test
+package claims_test
 
 import (
 	"io"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/claims"
 )
 
 // clock is a settable time for claim expiry.
@@ -24,34 +25,29 @@ func newClock() *clock {
 	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
 	return c
 }
-func claimService(t *testing.T, store domain.EventStore, c *clock) *domain.Service {
-	t.Helper()
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: c.now, NewID: uuid.NewString})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc
+func claimTaker(store domain.EventStore, c *clock) claims.Taker {
+	return claims.Taker{Store: store, Now: c.now, NewID: uuid.NewString}
 }
 
 func TestClaim(t *testing.T) {
 	const ttl = 30 * time.Second
 	tests := []struct {
 		name    string
-		given   func(t *testing.T, svc *domain.Service, c *clock) // claims before
+		given   func(t *testing.T, svc claims.Taker, c *clock) // claims before
 		holder  string
 		want    bool
 		wantFor time.Duration // with want false: how long the other still holds it
 	}{
-		{"a fresh claim is taken", func(*testing.T, *domain.Service, *clock) {}, "b", true, 0},
-		{"another's live claim is refused, naming its end", func(t *testing.T, svc *domain.Service, c *clock) {
+		{"a fresh claim is taken", func(*testing.T, claims.Taker, *clock) {}, "b", true, 0},
+		{"another's live claim is refused, naming its end", func(t *testing.T, svc claims.Taker, c *clock) {
 			mustClaim(t, svc, "a", ttl)
 			c.add(10 * time.Second)
 		}, "b", false, 20 * time.Second},
-		{"an expired claim is taken over", func(t *testing.T, svc *domain.Service, c *clock) {
+		{"an expired claim is taken over", func(t *testing.T, svc claims.Taker, c *clock) {
 			mustClaim(t, svc, "a", ttl)
 			c.add(ttl + time.Millisecond)
 		}, "b", true, 0},
-		{"the holder renews its own", func(t *testing.T, svc *domain.Service, c *clock) {
+		{"the holder renews its own", func(t *testing.T, svc claims.Taker, c *clock) {
 			mustClaim(t, svc, "a", ttl)
 			c.add(time.Second)
 		}, "a", true, 0},
@@ -60,11 +56,11 @@ func TestClaim(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			store := openClaimStore(t)
 			c := newClock()
-			svc := claimService(t, store, c)
+			svc := claimTaker(store, c)
 			tt.given(t, svc, c)
-			ok, until, err := svc.Claim(t.Context(), domain.ClaimStream("delivery", "m1"), tt.holder, ttl)
+			ok, until, err := svc.Take(t.Context(), domain.ClaimStream("delivery", "m1"), tt.holder, ttl)
 			if err != nil || ok != tt.want {
-				t.Fatalf("Claim = %v, %v; want %v", ok, err, tt.want)
+				t.Fatalf("Take = %v, %v; want %v", ok, err, tt.want)
 			}
 			if !ok && until.Sub(c.now()) != tt.wantFor {
 				t.Errorf("held by the other for %v more, want %v", until.Sub(c.now()), tt.wantFor)
@@ -80,9 +76,9 @@ func TestClaimRaceHasOneWinner(t *testing.T) {
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 16 {
-		svc := claimService(t, store, c)
+		svc := claimTaker(store, c)
 		wg.Go(func() {
-			ok, _, err := svc.Claim(t.Context(), domain.ClaimStream("email", "r1"), string(rune('a'+i)), time.Minute)
+			ok, _, err := svc.Take(t.Context(), domain.ClaimStream("email", "r1"), string(rune('a'+i)), time.Minute)
 			if err != nil {
 				t.Error(err)
 			}
@@ -97,9 +93,9 @@ func TestClaimRaceHasOneWinner(t *testing.T) {
 	}
 }
 
-func mustClaim(t *testing.T, svc *domain.Service, holder string, ttl time.Duration) {
+func mustClaim(t *testing.T, svc claims.Taker, holder string, ttl time.Duration) {
 	t.Helper()
-	if ok, _, err := svc.Claim(t.Context(), domain.ClaimStream("delivery", "m1"), holder, ttl); err != nil || !ok {
+	if ok, _, err := svc.Take(t.Context(), domain.ClaimStream("delivery", "m1"), holder, ttl); err != nil || !ok {
 		t.Fatalf("given claim by %s: %v, %v", holder, ok, err)
 	}
 }

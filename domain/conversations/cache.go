@@ -1,8 +1,10 @@
-package domain
+package conversations
 
 import (
 	"container/list"
 	"sync"
+
+	"github.com/parley-chat/parley/domain"
 )
 
 // stateCache keeps the most recently used conversation states, so a busy
@@ -10,7 +12,7 @@ import (
 type stateCache struct {
 	mu    sync.Mutex
 	max   int
-	order *list.List // front = most recent; values are *Conversation
+	order *list.List // front = most recent; values are *domain.Conversation
 	byID  map[string]*list.Element
 }
 
@@ -18,17 +20,17 @@ func newStateCache(max int) *stateCache {
 	return &stateCache{max: max, order: list.New(), byID: map[string]*list.Element{}}
 }
 
-func (c *stateCache) get(id string) *Conversation {
+func (c *stateCache) get(id string) *domain.Conversation {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byID[id]; ok {
 		c.order.MoveToFront(el)
-		return el.Value.(*Conversation)
+		return el.Value.(*domain.Conversation)
 	}
 	return nil
 }
 
-func (c *stateCache) put(conv *Conversation) {
+func (c *stateCache) put(conv *domain.Conversation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byID[conv.ID]; ok {
@@ -40,7 +42,7 @@ func (c *stateCache) put(conv *Conversation) {
 	if c.order.Len() > c.max {
 		last := c.order.Back()
 		c.order.Remove(last)
-		delete(c.byID, last.Value.(*Conversation).ID)
+		delete(c.byID, last.Value.(*domain.Conversation).ID)
 	}
 }
 

@@ -1,4 +1,9 @@
-package domain
+// Package conversations is the application service of conversations: it
+// loads a conversation's state (from a cache or the store), decides a command
+// with the domain's deciders, and appends the events with the loaded revision
+// as the expected one, retrying when another node appended first. It holds
+// the locks, the cache and the retries; the rules are the domain's.
+package conversations
 
 import (
 	"context"
@@ -6,19 +11,21 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/parley-chat/parley/domain"
 )
 
-// ServiceConfig wires a Service to the outside world.
-type ServiceConfig struct {
-	Store EventStore
+// Config wires a Service to the outside world.
+type Config struct {
+	Store domain.EventStore
 	// Now and NewID are the clock and the id generator (UUIDs).
 	Now   func() time.Time
 	NewID func() string
-	// Limits bound messages; zero fields take DefaultLimits.
-	Limits Limits
+	// Limits bound messages; zero fields take domain.DefaultLimits.
+	Limits domain.Limits
 	// CacheSize is how many conversations' states are kept in memory.
 	CacheSize int
-	// Greeting writes greetings (Env.Greeting); nil greets in English.
+	// Greeting writes greetings (domain.Env.Greeting); nil greets in English.
 	Greeting func(language, name string) string
 }
 
@@ -28,10 +35,10 @@ type ServiceConfig struct {
 // processes, optimistic concurrency and a reload-and-retry loop keep them
 // consistent.
 type Service struct {
-	store  EventStore
+	store  domain.EventStore
 	now    func() time.Time
 	newID  func() string
-	limits Limits
+	limits domain.Limits
 	// greeting writes greetings; nil greets in English.
 	greeting func(language, name string) string
 	cache    *stateCache
@@ -40,8 +47,8 @@ type Service struct {
 	channels channelLocks
 }
 
-// NewService returns a Service, or an error naming what the config lacks.
-func NewService(cfg ServiceConfig) (*Service, error) {
+// New returns a Service, or an error naming what the config lacks.
+func New(cfg Config) (*Service, error) {
 	var errs []error
 	if cfg.Store == nil {
 		errs = append(errs, errors.New("service: Store is required"))
@@ -54,23 +61,23 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	// The event schemas cap these as a last line of defence; a limit above
 	// the cap would turn a clear invalid_message into a schema violation.
-	if cfg.Limits.MaxTextLength > MaxTextLengthCap {
-		errs = append(errs, fmt.Errorf("service: the text limit %d is above the most events may hold, %d", cfg.Limits.MaxTextLength, MaxTextLengthCap))
+	if cfg.Limits.MaxTextLength > domain.MaxTextLengthCap {
+		errs = append(errs, fmt.Errorf("service: the text limit %d is above the most events may hold, %d", cfg.Limits.MaxTextLength, domain.MaxTextLengthCap))
 	}
-	if cfg.Limits.MaxAttachments > MaxAttachmentsCap {
-		errs = append(errs, fmt.Errorf("service: the attachments limit %d is above the most events may hold, %d", cfg.Limits.MaxAttachments, MaxAttachmentsCap))
+	if cfg.Limits.MaxAttachments > domain.MaxAttachmentsCap {
+		errs = append(errs, fmt.Errorf("service: the attachments limit %d is above the most events may hold, %d", cfg.Limits.MaxAttachments, domain.MaxAttachmentsCap))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	if cfg.Limits.MaxTextLength <= 0 {
-		cfg.Limits.MaxTextLength = DefaultLimits.MaxTextLength
+		cfg.Limits.MaxTextLength = domain.DefaultLimits.MaxTextLength
 	}
 	if cfg.Limits.MaxAttachments <= 0 {
-		cfg.Limits.MaxAttachments = DefaultLimits.MaxAttachments
+		cfg.Limits.MaxAttachments = domain.DefaultLimits.MaxAttachments
 	}
 	if cfg.Limits.MaxParticipants <= 0 {
-		cfg.Limits.MaxParticipants = DefaultLimits.MaxParticipants
+		cfg.Limits.MaxParticipants = domain.DefaultLimits.MaxParticipants
 	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 10000
@@ -79,13 +86,13 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 }
 
 // Limits returns the message limits in force.
-func (s *Service) Limits() Limits { return s.limits }
+func (s *Service) Limits() domain.Limits { return s.limits }
 
 // Stored is an event as a command stored it.
 type Stored struct {
-	Event    Event
-	Revision Revision
-	Position Position
+	Event    domain.Event
+	Revision domain.Revision
+	Position domain.Position
 }
 
 // Result is what a command stored. Duplicate is true when the command was a
@@ -100,10 +107,10 @@ type Result struct {
 // filled in when empty. A request with a RequestID is idempotent: the same
 // request id from the same customer on the same channel always yields the
 // same conversation, started once.
-func (s *Service) Start(ctx context.Context, cmd StartConversation, meta Metadata) (ConversationStarted, error) {
+func (s *Service) Start(ctx context.Context, cmd domain.StartConversation, meta domain.Metadata) (domain.ConversationStarted, error) {
 	if cmd.ConversationID == "" {
-		if cmd.RequestID != "" && cmd.Personal.identity() != "" {
-			cmd.ConversationID = NameUUID("init\x00" + cmd.Channel + "\x00" + cmd.Personal.identity() + "\x00" + cmd.RequestID)
+		if id, ok := cmd.RequestedConversationID(); ok {
+			cmd.ConversationID = id
 		} else {
 			cmd.ConversationID = s.newID()
 		}
@@ -112,18 +119,18 @@ func (s *Service) Start(ctx context.Context, cmd StartConversation, meta Metadat
 		cmd.CustomerID = s.newID()
 	}
 	res, err := s.Execute(ctx, cmd.ConversationID, cmd, meta)
-	var again *AlreadyStartedError
+	var again *domain.AlreadyStartedError
 	if errors.As(err, &again) {
 		return again.Started, nil
 	}
 	if err != nil {
-		return ConversationStarted{}, err
+		return domain.ConversationStarted{}, err
 	}
-	return res.Events[0].Event.(ConversationStarted), nil
+	return res.Events[0].Event.(domain.ConversationStarted), nil
 }
 
 // Execute decides cmd against conversation id and stores the events.
-func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Metadata) (Result, error) {
+func (s *Service) Execute(ctx context.Context, id string, cmd domain.Command, meta domain.Metadata) (Result, error) {
 	mu := &s.locks[lockIndex(id)]
 	mu.Lock()
 	defer mu.Unlock()
@@ -134,7 +141,7 @@ func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Meta
 	}
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		events, err := Decide(c, cmd, s.env())
+		events, err := domain.Decide(c, cmd, s.env())
 		if err != nil && !refreshed {
 			// Another node may have changed the conversation since it was
 			// cached (a join there, say): decide again on fresh state.
@@ -142,10 +149,10 @@ func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Meta
 			if changed, rerr := s.catchUp(ctx, c); rerr != nil {
 				return Result{}, rerr
 			} else if changed {
-				events, err = Decide(c, cmd, s.env())
+				events, err = domain.Decide(c, cmd, s.env())
 			}
 		}
-		var dup *DuplicateMessageError
+		var dup *domain.DuplicateMessageError
 		if errors.As(err, &dup) {
 			return s.stored(ctx, id, dup.Sequence)
 		}
@@ -153,7 +160,7 @@ func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Meta
 			return Result{}, err
 		}
 		res, err := s.append(ctx, c, events, meta)
-		var wev *WrongExpectedVersionError
+		var wev *domain.WrongExpectedVersionError
 		if errors.As(err, &wev) && attempt < maxAppendAttempts {
 			if err := sleep(ctx, retryDelay(attempt)); err != nil {
 				return Result{}, err
@@ -165,7 +172,7 @@ func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Meta
 			continue
 		}
 		if errors.As(err, &wev) {
-			return Result{}, &Error{Code: CodeConflict, Message: "conversation " + id + " is changing too fast; retry", Err: err}
+			return Result{}, &domain.Error{Code: domain.CodeConflict, Message: "conversation " + id + " is changing too fast; retry", Err: err}
 		}
 		if err != nil {
 			s.cache.remove(id) // the append may have happened; reload next time
@@ -175,37 +182,37 @@ func (s *Service) Execute(ctx context.Context, id string, cmd Command, meta Meta
 	}
 }
 
-func (s *Service) env() Env {
-	return Env{Now: s.now(), NewID: s.newID, Limits: s.limits, Greeting: s.greeting}
+func (s *Service) env() domain.Env {
+	return domain.Env{Now: s.now(), NewID: s.newID, Limits: s.limits, Greeting: s.greeting}
 }
 
 // append stores events after c's last revision and folds them into c.
-func (s *Service) append(ctx context.Context, c *Conversation, events []Event, meta Metadata) (Result, error) {
-	data := make([]EventData, len(events))
+func (s *Service) append(ctx context.Context, c *domain.Conversation, events []domain.Event, meta domain.Metadata) (Result, error) {
+	data := make([]domain.EventData, len(events))
 	for i, e := range events {
 		id := s.newID()
-		if m, ok := e.(Message); ok {
+		if m, ok := e.(domain.Message); ok {
 			id = m.ID // a message's id is its event's id
 		}
-		d, err := EncodeEvent(id, e, meta)
+		d, err := domain.EncodeEvent(id, e, meta)
 		if err != nil {
 			return Result{}, err
 		}
 		data[i] = d
 	}
-	expected := NoStream()
+	expected := domain.NoStream()
 	if c.Version >= 0 {
-		expected = Exact(Revision(c.Version))
+		expected = domain.Exact(domain.Revision(c.Version))
 	}
-	res, err := s.store.Append(ctx, StreamName(c.ID), expected, data)
+	res, err := s.store.Append(ctx, domain.StreamName(c.ID), expected, data)
 	if err != nil {
 		return Result{}, err
 	}
 	out := Result{Events: make([]Stored, len(events))}
-	first := res.NextRevision + 1 - Revision(len(events))
+	first := res.NextRevision + 1 - domain.Revision(len(events))
 	for i, e := range events {
-		rev := first + Revision(i)
-		if m, ok := e.(Message); ok {
+		rev := first + domain.Revision(i)
+		if m, ok := e.(domain.Message); ok {
 			e = m.WithSequence(rev)
 		}
 		c.Apply(rev, e)
@@ -218,11 +225,11 @@ func (s *Service) append(ctx context.Context, c *Conversation, events []Event, m
 
 // load returns the conversation's state from the cache or the store. A
 // conversation with no events yields a fresh state, which is not cached.
-func (s *Service) load(ctx context.Context, id string) (*Conversation, error) {
+func (s *Service) load(ctx context.Context, id string) (*domain.Conversation, error) {
 	if c := s.cache.get(id); c != nil {
 		return c, nil
 	}
-	c := NewConversation(id)
+	c := domain.NewConversation(id)
 	if _, err := s.catchUp(ctx, c); err != nil {
 		return nil, err
 	}
@@ -231,12 +238,12 @@ func (s *Service) load(ctx context.Context, id string) (*Conversation, error) {
 
 // catchUp folds into c every event stored after c.Version, and reports
 // whether there were any.
-func (s *Service) catchUp(ctx context.Context, c *Conversation) (bool, error) {
+func (s *Service) catchUp(ctx context.Context, c *domain.Conversation) (bool, error) {
 	const page = 1000
 	changed := false
 	for {
-		recs, err := s.store.ReadStream(ctx, StreamName(c.ID), Revision(c.Version+1), page)
-		if errors.Is(err, ErrStreamNotFound) {
+		recs, err := s.store.ReadStream(ctx, domain.StreamName(c.ID), domain.Revision(c.Version+1), page)
+		if errors.Is(err, domain.ErrStreamNotFound) {
 			return changed, nil
 		}
 		if err != nil {
@@ -259,15 +266,15 @@ func (s *Service) catchUp(ctx context.Context, c *Conversation) (bool, error) {
 }
 
 // stored returns the message stored at seq, as a duplicate result.
-func (s *Service) stored(ctx context.Context, id string, seq Revision) (Result, error) {
-	recs, err := s.store.ReadStream(ctx, StreamName(id), seq, 1)
+func (s *Service) stored(ctx context.Context, id string, seq domain.Revision) (Result, error) {
+	recs, err := s.store.ReadStream(ctx, domain.StreamName(id), seq, 1)
 	if err != nil {
 		return Result{}, fmt.Errorf("read stored message: %w", err)
 	}
 	if len(recs) == 0 {
 		return Result{}, fmt.Errorf("read stored message: sequence %d of conversation %s is missing", seq, id)
 	}
-	e, err := DecodeEvent(recs[0])
+	e, err := domain.DecodeEvent(recs[0])
 	if err != nil {
 		return Result{}, err
 	}
