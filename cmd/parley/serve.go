@@ -259,7 +259,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := routed.catchUp(ctx, store, m.restoreRouting(ctx, store, routed.board, m.routingSnaps.File), after); err != nil {
 		return err
 	}
-	if err := m.startFeed(ctx, store, after, func(_ context.Context, e *projections.FeedEvent) error {
+	if err := m.startFeed(ctx, m.ops.metrics.Projection("feed", store), after, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
 		if err := routed.board.Consume(e); err != nil {
 			return err
