@@ -6,7 +6,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -106,17 +105,8 @@ func BenchmarkRoutingStartup(b *testing.B) {
 	}
 	n := *routingConversations
 	for _, routed := range []bool{false, true} {
-		dir, err := os.MkdirTemp("", "parley-routing-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		start := time.Now()
-		if err := fillRoutedStore(dir, n, routed); err != nil {
-			b.Fatal(err)
-		}
 		name := map[bool]string{false: "unrouted", true: "routed"}[routed]
-		fmt.Fprintf(os.Stderr, "BenchmarkRoutingStartup/%s: built the store in %s\n", name, time.Since(start).Round(time.Millisecond))
+		dir := routingStore(b, n, routed)
 		b.Run(name+"/replay", func(b *testing.B) {
 			// The least of the replays is reported: on a shared machine
 			// the others measure the neighbours too.
@@ -140,7 +130,7 @@ func BenchmarkRoutingStartup(b *testing.B) {
 		// snapshots, with the board folding the history before the
 		// connectors' one (before the board had a snapshot), or restored
 		// from its own.
-		connectors, board := saveStartSnapshots(b, dir)
+		connectors, board := startSnapshots(b, dir)
 		for _, withBoard := range []bool{false, true} {
 			mode := map[bool]string{false: "start-fold", true: "start-snapshot"}[withBoard]
 			b.Run(name+"/"+mode, func(b *testing.B) {

@@ -4,13 +4,60 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
 )
+
+// routingStores are BenchmarkRoutingStartup's histories, built once per
+// test binary (not once per -count) in the scratch directory TestMain
+// removes, with the snapshots of a node that ran to their end.
+var routingStores struct {
+	mu    sync.Mutex
+	dirs  map[bool]string
+	snaps map[string][2]projections.SnapshotFile
+}
+
+// routingStore returns the directory of a history of n conversations,
+// routed or not, building it first.
+func routingStore(b *testing.B, n int, routed bool) string {
+	b.Helper()
+	routingStores.mu.Lock()
+	defer routingStores.mu.Unlock()
+	if dir, ok := routingStores.dirs[routed]; ok {
+		return dir
+	}
+	dir := scratchDir(b)
+	start := time.Now()
+	if err := fillRoutedStore(dir, n, routed); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "BenchmarkRoutingStartup: built the store (routed %v) in %s\n", routed, time.Since(start).Round(time.Millisecond))
+	if routingStores.dirs == nil {
+		routingStores.dirs, routingStores.snaps = map[bool]string{}, map[string][2]projections.SnapshotFile{}
+	}
+	routingStores.dirs[routed] = dir
+	return dir
+}
+
+// startSnapshots returns the snapshots of dir, saving them first.
+func startSnapshots(b *testing.B, dir string) (connectors, board projections.SnapshotFile) {
+	b.Helper()
+	routingStores.mu.Lock()
+	defer routingStores.mu.Unlock()
+	if s, ok := routingStores.snaps[dir]; ok {
+		return s[0], s[1]
+	}
+	connectors, board = saveStartSnapshots(b, dir)
+	routingStores.snaps[dir] = [2]projections.SnapshotFile{connectors, board}
+	return connectors, board
+}
 
 // saveStartSnapshots folds the history in dir once, as a node that ran
 // until the end of it, and saves the connectors' and the routing board's
