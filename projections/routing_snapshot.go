@@ -68,7 +68,9 @@ func (st *RoutingState) UnmarshalBinary(data []byte) error {
 }
 
 func encodeBoard(b *routing.Board) []byte {
-	var w boardWriter
+	// Sized once for a typical entry: growing a buffer of megabytes by
+	// doubling copies it over and over, under the board's lock.
+	w := boardWriter{b: make([]byte, 0, 64+len(b.Agents)*128+len(b.Convs)*192)}
 	w.uint(routingSnapshotVersion)
 	w.uint(uint64(len(b.Agents)))
 	for _, a := range b.Agents {
@@ -142,9 +144,16 @@ func decodeBoard(data []byte) (*routing.Board, error) {
 		b.Agents[a.ID] = a
 	}
 	n := r.count()
+	if n > len(r.b)/16+1 { // an entry takes more than 16 bytes
+		r.fail("conversation count")
+		n = 0
+	}
 	b.Convs = make(map[string]*routing.Conv, n)
-	for ; n > 0 && r.err == nil; n-- {
-		c := &routing.Conv{}
+	// One allocation for every entry instead of one each: the board keeps
+	// them all (ended ones too) for as long as the process runs.
+	slab := make([]routing.Conv, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		c := &slab[i]
 		t := &c.Ticket
 		t.ConversationID, t.Version, t.Status, t.Queue = r.str(), r.int(), r.name(), r.name()
 		t.Agent, t.OfferedTo, t.HandedOffBy = r.name(), r.name(), r.name()
