@@ -180,9 +180,11 @@ type Main struct {
 	ops    *ops
 	// snapshots saves the connectors read model, so a start folds only the
 	// history after its last snapshot; feedStatus says whether the feed runs.
-	snapshots  *projections.Snapshotter
-	feedStatus projections.FeedStatus
-	node       string
+	snapshots *projections.Snapshotter
+	// routingSnaps saves the routing board beside it (ADR 29).
+	routingSnaps *projections.Snapshotter
+	feedStatus   projections.FeedStatus
+	node         string
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -254,16 +256,17 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.snapshots = m.connectorsSnapshotter(connectors)
 	after := m.restoreConnectors(ctx, store, connectors, m.snapshots.File)
-	if err := routed.catchUp(ctx, store, after); err != nil {
+	m.routingSnaps = m.routingSnapshotter(routed.board)
+	if err := routed.catchUp(ctx, store, m.restoreRouting(ctx, store, routed.board, m.routingSnaps.File), after); err != nil {
 		return err
 	}
-	if err := m.startFeed(ctx, store, after, func(_ context.Context, e *projections.FeedEvent) error {
+	if err := m.startFeed(ctx, m.ops.metrics.Projection("feed", store), after, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
 		if err := routed.board.Consume(e); err != nil {
 			return err
 		}
 		return connectors.Apply(e)
-	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle); err != nil {
+	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle, m.routingSnaps.Handle); err != nil {
 		return err
 	}
 	m.routed.Add(1)
@@ -390,6 +393,9 @@ func (m *Main) Close() error {
 		m.transcripts.Wait()
 		if m.snapshots != nil {
 			m.snapshots.Flush()
+		}
+		if m.routingSnaps != nil {
+			m.routingSnaps.Flush()
 		}
 		m.routed.Wait()
 	}

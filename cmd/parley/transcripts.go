@@ -37,7 +37,7 @@ func transcriptsDir(dataDir string) string { return filepath.Join(dataDir, "tran
 // current and, when a mail server is configured, the transcript email
 // worker; both stop with the live feed. It returns the REST edge's wiring.
 func (m *Main) startTranscripts(store domain.EventStore) (*httpapi.TranscriptConfig, error) {
-	transcripts, err := projections.OpenTranscripts(transcriptsDir(m.Config.DataDir), store, m.Logger)
+	transcripts, err := projections.OpenTranscripts(transcriptsDir(m.Config.DataDir), m.ops.metrics.Projection("transcripts", store), m.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func (m *Main) startTranscripts(store domain.EventStore) (*httpapi.TranscriptCon
 		}
 	}
 	outbox, err := projections.NewTranscriptMailer(projections.TranscriptMailerConfig{
-		Store: store, Transcripts: transcripts, Mailer: mailer, RenderPDF: pdf.Render,
+		Store: m.ops.metrics.Projection("transcript_emails", store), Transcripts: transcripts, Mailer: mailer, RenderPDF: pdf.Render,
 		From: m.Config.Mail.MailFrom, Now: time.Now, NewID: uuid.NewString, Logger: m.Logger,
 		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
 	})
