@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/parley-chat/parley/domain/jsonscan"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // This file is the fast path of Validate. Every stored event is checked on
@@ -549,7 +549,7 @@ func (n *compiled) stringConforms(s []byte) bool {
 // control characters and unknown or short escapes.
 func scanString(data []byte, i int) (end int, escaped, ok bool) {
 	for i++; i < len(data); i++ {
-		i += jsonscan.PlainPrefix(data[i:])
+		i += storedjson.PlainPrefix(data[i:])
 		if i >= len(data) {
 			break
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -182,7 +183,7 @@ func (h *Hub) nextForCustomer(ctx context.Context, cl projections.Claim) (domain
 		}
 		for _, rec := range recs {
 			after = int64(rec.Revision)
-			e, err := domain.DecodeEvent(rec)
+			e, err := storedjson.DecodeEvent(rec)
 			if err != nil {
 				return domain.Message{}, after, false, err
 			}

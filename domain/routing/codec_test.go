@@ -10,9 +10,8 @@ import (
 	"github.com/parley-chat/parley/domain/routing"
 )
 
-// TestDecodeMatchesEncodingJSON checks that the scanning decoder reads what
-// the router writes exactly as encoding/json does, and that data it cannot
-// scan (escapes, other spacing) is still decoded.
+// TestDecodeMatchesEncodingJSON checks that Decode reads what the router
+// writes back as the same events, whatever the spacing.
 func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	at := time.Date(2026, 12, 4, 9, 0, 0, 123456789, time.UTC)
 	events := []routing.Event{
