@@ -1,23 +1,16 @@
 package eventschemas
 
+import "github.com/parley-chat/parley/eventschemas/storedjson"
+
 // The formats the compiled checks know: uuid and date-time, as the
 // reference validator asserts them (see compiled.go).
-
-func isHex(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
 
 // isUUID accepts the 8-4-4-4-12 hex form, as the reference does.
 func isUUID(s []byte) bool {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return false
 	}
-	return isHex(s[0:8]) && isHex(s[9:13]) && isHex(s[14:18]) && isHex(s[19:23]) && isHex(s[24:36])
+	return storedjson.IsHex(s[0:8]) && storedjson.IsHex(s[9:13]) && storedjson.IsHex(s[14:18]) && storedjson.IsHex(s[19:23]) && storedjson.IsHex(s[24:36])
 }
 
 // isDateTime accepts RFC 3339 date-times: YYYY-MM-DDTHH:MM:SS, an optional

@@ -14,9 +14,9 @@ import (
 // that conforms to n. False means "ask the reference validator", not
 // "invalid".
 func (n *compiled) accepts(data []byte) bool {
-	i := skipSpace(data, 0)
+	i := storedjson.SkipSpace(data, 0)
 	end, ok := n.value(data, i, 0)
-	return ok && skipSpace(data, end) == len(data)
+	return ok && storedjson.SkipSpace(data, end) == len(data)
 }
 
 // value checks the JSON value starting at data[i] against n and returns the
@@ -75,7 +75,7 @@ func (n *compiled) object(data []byte, i, depth int) (int, bool) {
 		return i, false
 	}
 	var seen uint64 // bit k: required[k] was present
-	i = skipSpace(data, i+1)
+	i = storedjson.SkipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return i + 1, n.allRequired(seen)
 	}
@@ -85,7 +85,7 @@ func (n *compiled) object(data []byte, i, depth int) (int, bool) {
 		}
 		keyStart := i
 		var escaped, ok bool
-		i, escaped, ok = scanString(data, i)
+		i, escaped, ok = storedjson.StringEnd(data, i)
 		if !ok {
 			return i, false
 		}
@@ -96,11 +96,11 @@ func (n *compiled) object(data []byte, i, depth int) (int, bool) {
 				return i, false
 			}
 		}
-		i = skipSpace(data, i)
+		i = storedjson.SkipSpace(data, i)
 		if i >= len(data) || data[i] != ':' {
 			return i, false
 		}
-		i = skipSpace(data, i+1)
+		i = storedjson.SkipSpace(data, i+1)
 		var sub *compiled
 		if escaped {
 			sub = n.properties[keyText]
@@ -128,12 +128,12 @@ func (n *compiled) object(data []byte, i, depth int) (int, bool) {
 // afterElement reads what follows a member or an item: a comma (and the
 // space after it) or the closing bracket.
 func afterElement(data []byte, i int, closing byte) (next int, closed, ok bool) {
-	i = skipSpace(data, i)
+	i = storedjson.SkipSpace(data, i)
 	switch {
 	case i >= len(data):
 		return i, false, false
 	case data[i] == ',':
-		return skipSpace(data, i+1), false, true
+		return storedjson.SkipSpace(data, i+1), false, true
 	case data[i] == closing:
 		return i + 1, true, true
 	}
@@ -165,7 +165,7 @@ func (n *compiled) array(data []byte, i, depth int) (int, bool) {
 		items = &anyValue
 	}
 	count := 0
-	i = skipSpace(data, i+1)
+	i = storedjson.SkipSpace(data, i+1)
 	if i < len(data) && data[i] == ']' {
 		return i + 1, count >= n.minItems
 	}
@@ -187,7 +187,7 @@ func (n *compiled) array(data []byte, i, depth int) (int, bool) {
 
 func (n *compiled) str(data []byte, i int) (int, bool) {
 	start := i
-	i, escaped, ok := scanString(data, i)
+	i, escaped, ok := storedjson.StringEnd(data, i)
 	if !ok || !n.hasStringChecks {
 		return i, ok
 	}
@@ -230,41 +230,6 @@ func (n *compiled) stringConforms(s []byte) bool {
 		return isDateTime(s)
 	}
 	return true
-}
-
-// scanString returns the index after the string literal starting at
-// data[i], and whether it holds escapes. It refuses what JSON refuses:
-// control characters and unknown or short escapes.
-func scanString(data []byte, i int) (end int, escaped, ok bool) {
-	for i++; i < len(data); i++ {
-		i += storedjson.PlainPrefix(data[i:])
-		if i >= len(data) {
-			break
-		}
-		switch c := data[i]; {
-		case c == '"':
-			return i + 1, escaped, true
-		case c < 0x20:
-			return i, escaped, false
-		case c == '\\':
-			escaped = true
-			i++
-			if i >= len(data) {
-				return i, escaped, false
-			}
-			switch data[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(data)-i < 5 || !isHex(data[i+1:i+5]) {
-					return i, escaped, false
-				}
-				i += 4
-			default:
-				return i, escaped, false
-			}
-		}
-	}
-	return i, escaped, false
 }
 
 // unquote decodes a string literal with escapes the way the reference
@@ -347,16 +312,4 @@ func parseInt(b []byte) (int64, bool) {
 		v = -v
 	}
 	return v, true
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
 }
