@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // Conversation statuses.
@@ -121,7 +122,7 @@ func (x *Index) Apply(rec domain.RecordedEvent) error {
 	if int64(rec.Revision) <= x.Version {
 		return nil
 	}
-	e, err := domain.DecodeEvent(rec)
+	e, err := storedjson.DecodeEvent(rec)
 	if err != nil {
 		return err
 	}
@@ -228,7 +229,7 @@ func FoldInfo(id string, recs []domain.RecordedEvent) (*Info, error) {
 		if int64(rec.Revision) <= x.Version {
 			continue
 		}
-		e, err := domain.DecodeEvent(rec)
+		e, err := storedjson.DecodeEvent(rec)
 		if err != nil {
 			return nil, err
 		}

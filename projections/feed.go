@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // FeedEvent is one stored event on its way through the live feed. The feed's
@@ -34,7 +35,7 @@ func NewFeedEvent(rec domain.RecordedEvent) *FeedEvent {
 // on the first call only.
 func (e *FeedEvent) Event() (domain.Event, error) {
 	if !e.decoded {
-		e.event, e.err = domain.DecodeEvent(e.RecordedEvent)
+		e.event, e.err = storedjson.DecodeEvent(e.RecordedEvent)
 		e.decoded = true
 	}
 	return e.event, e.err

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -101,7 +102,7 @@ func (s *Server) writePage(c echo.Context, id string, pg *projections.Page) erro
 		} else {
 			buf = append(buf, ',')
 		}
-		buf, err = domain.AppendMessage(buf, &m)
+		buf, err = storedjson.AppendMessage(buf, &m)
 		if err != nil {
 			return err
 		}

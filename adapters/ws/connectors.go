@@ -6,6 +6,7 @@ import (
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/conversations"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -183,7 +184,7 @@ func (h *Hub) nextForCustomer(ctx context.Context, cl projections.Claim) (domain
 		}
 		for _, rec := range recs {
 			after = int64(rec.Revision)
-			e, err := domain.DecodeEvent(rec)
+			e, err := storedjson.DecodeEvent(rec)
 			if err != nil {
 				return domain.Message{}, after, false, err
 			}

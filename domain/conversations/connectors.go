@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // RegisterConnector decides a connector's registration and records it on
@@ -67,7 +68,7 @@ func (s *Service) appendFacts(ctx context.Context, stream string, events []domai
 		if d, ok := e.(domain.MessageDelivered); ok {
 			id = domain.DeliveryEventID(d.MessageID)
 		}
-		d, err := domain.EncodeEvent(id, e, meta)
+		d, err := storedjson.EncodeEvent(id, e, meta)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // Config wires a Service to the outside world.
@@ -194,7 +195,7 @@ func (s *Service) append(ctx context.Context, c *domain.Conversation, events []d
 		if m, ok := e.(domain.Message); ok {
 			id = m.ID // a message's id is its event's id
 		}
-		d, err := domain.EncodeEvent(id, e, meta)
+		d, err := storedjson.EncodeEvent(id, e, meta)
 		if err != nil {
 			return Result{}, err
 		}
@@ -250,10 +251,12 @@ func (s *Service) catchUp(ctx context.Context, c *domain.Conversation) (bool, er
 			return changed, fmt.Errorf("load conversation %s: %w", c.ID, err)
 		}
 		for _, rec := range recs {
-			if err := c.ApplyRecorded(rec); err != nil {
+			e, err := storedjson.DecodeEvent(rec)
+			if err != nil {
 				s.cache.remove(c.ID)
 				return changed, err
 			}
+			c.Apply(rec.Revision, e)
 			changed = true
 		}
 		if len(recs) < page {
@@ -274,7 +277,7 @@ func (s *Service) stored(ctx context.Context, id string, seq domain.Revision) (R
 	if len(recs) == 0 {
 		return Result{}, fmt.Errorf("read stored message: sequence %d of conversation %s is missing", seq, id)
 	}
-	e, err := domain.DecodeEvent(recs[0])
+	e, err := storedjson.DecodeEvent(recs[0])
 	if err != nil {
 		return Result{}, err
 	}

@@ -1,4 +1,4 @@
-package routing_test
+package storedjson_test
 
 import (
 	"encoding/json"
@@ -8,12 +8,13 @@ import (
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/routing"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
-// TestDecodeMatchesEncodingJSON checks that the scanning decoder reads what
-// the router writes exactly as encoding/json does, and that data it cannot
-// scan (escapes, other spacing) is still decoded.
-func TestDecodeMatchesEncodingJSON(t *testing.T) {
+// TestDecodeRoutingMatchesEncodingJSON checks that the scanning decoder
+// reads what the router writes exactly as encoding/json does, and that data
+// it cannot scan (escapes, other spacing) is still decoded.
+func TestDecodeRoutingMatchesEncodingJSON(t *testing.T) {
 	at := time.Date(2026, 12, 4, 9, 0, 0, 123456789, time.UTC)
 	events := []routing.Event{
 		routing.ConversationQueued{ConversationID: "c1", Queue: "billing", Reason: routing.ReasonHandOff, OfferedTo: "bob", HandedOffBy: "ann", Subject: "Bills", Channel: "web", Timestamp: at},
@@ -30,12 +31,17 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, data := range [][]byte{d.Data, indent(t, d.Data)} {
-			got, err := routing.Decode(domain.RecordedEvent{Type: d.Type, Data: data})
+			rec := domain.RecordedEvent{Type: d.Type, Data: data}
+			got, err := storedjson.DecodeRouting(rec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(got, e) {
-				t.Errorf("%s decoded as %+v\nwant %+v", data, got, e)
+			want, err := routing.Decode(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, e) || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s decoded as %+v\nencoding/json %+v\nwant %+v", data, got, want, e)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package diskstore
+package storedjson
 
 import (
 	"bytes"
@@ -28,14 +28,14 @@ func TestMetadataCodecMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := appendMetadata(nil, md)
+		got, err := AppendMetadata(nil, md)
 		if err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("appendMetadata(%+v) = %s, %v; encoding/json writes %s", md, got, err, want)
+			t.Fatalf("AppendMetadata(%+v) = %s, %v; encoding/json writes %s", md, got, err, want)
 		}
-		back, err := parseMetadata(got)
+		back, err := ParseMetadata(got)
 		var ref domain.Metadata
 		if refErr := json.Unmarshal(got, &ref); err != nil || refErr != nil || back != ref {
-			t.Fatalf("parseMetadata(%s) = %+v, %v; encoding/json reads %+v", got, back, err, ref)
+			t.Fatalf("ParseMetadata(%s) = %+v, %v; encoding/json reads %+v", got, back, err, ref)
 		}
 	}
 }
@@ -62,19 +62,19 @@ func FuzzParseMetadata(f *testing.F) {
 	})
 }
 
-// metadataSize must cover what appendMetadata writes in the plain form, or
+// MetadataSize must cover what AppendMetadata writes in the plain form, or
 // every append copies its buffer once more.
 func TestMetadataSizeCoversPlainForm(t *testing.T) {
 	id := "0f8fad5b-d9cb-469f-a165-70867728950e"
 	for _, md := range []domain.Metadata{
 		{}, {SchemaVersion: math.MinInt}, {CorrelationID: id, CausationID: id, Connection: id, SchemaVersion: math.MinInt},
 	} {
-		raw, err := appendMetadata(nil, md)
+		raw, err := AppendMetadata(nil, md)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(raw) > metadataSize(md) {
-			t.Errorf("appendMetadata writes %d bytes for %+v, metadataSize says %d", len(raw), md, metadataSize(md))
+		if len(raw) > MetadataSize(md) {
+			t.Errorf("AppendMetadata writes %d bytes for %+v, MetadataSize says %d", len(raw), md, MetadataSize(md))
 		}
 	}
 }

@@ -1,40 +1,50 @@
-package routing
+package storedjson
 
 import (
 	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley/domain"
-	"github.com/parley-chat/parley/domain/jsonscan"
+	"github.com/parley-chat/parley/domain/routing"
 )
 
-// decodeScanned decodes the routing events every routed conversation
-// stores (queued, assigned, claimed, released) without reflection: the
-// feed replays them all at start. ok is false for data not in the plain
-// form Parley writes, which encoding/json then decodes.
-func decodeScanned(rec domain.RecordedEvent) (Event, bool) {
-	p := jsonscan.New(rec.Data)
+// DecodeRouting turns a stored routing event back into a routing.Event, as
+// routing.Decode does. The events every routed conversation stores
+// (queued, assigned, claimed, released) are read without reflection when
+// they are in the plain form Parley writes, since the feed replays them all
+// at start; anything else goes to routing.Decode (encoding/json).
+// TestDecodeRoutingMatchesEncodingJSON holds the two to the same events.
+func DecodeRouting(rec domain.RecordedEvent) (routing.Event, error) {
+	if e, ok := scanRouting(rec); ok {
+		return e, nil
+	}
+	return routing.Decode(rec)
+}
+
+// scanRouting decodes rec in the plain form; ok is false for anything else.
+func scanRouting(rec domain.RecordedEvent) (routing.Event, bool) {
+	p := NewScanner(rec.Data)
 	var ts string
-	var e Event
+	var e routing.Event
 	switch rec.Type {
-	case EventAgentClaimed:
-		var c AgentClaimed
+	case routing.EventAgentClaimed:
+		var c routing.AgentClaimed
 		p.StringMembers([]string{"agentId", "conversationId", "timestamp"}, &c.AgentID, &c.ConversationID, &ts)
 		c.Timestamp, ts = parseTime(ts), ""
 		e = c
 		if c.Timestamp.IsZero() {
 			return nil, false
 		}
-	case EventAgentReleased:
-		var r AgentReleased
+	case routing.EventAgentReleased:
+		var r routing.AgentReleased
 		p.StringMembers([]string{"agentId", "conversationId", "reason", "timestamp"}, &r.AgentID, &r.ConversationID, &r.Reason, &ts)
 		r.Timestamp = parseTime(ts)
 		e = r
 		if r.Timestamp.IsZero() {
 			return nil, false
 		}
-	case EventConversationQueued:
-		var q ConversationQueued
+	case routing.EventConversationQueued:
+		var q routing.ConversationQueued
 		p.StringMembers([]string{"conversationId", "queue", "reason", "offeredTo", "handedOffBy", "subject", "channel", "timestamp"},
 			&q.ConversationID, &q.Queue, &q.Reason, &q.OfferedTo, &q.HandedOffBy, &q.Subject, &q.Channel, &ts)
 		q.Timestamp = parseTime(ts)
@@ -42,7 +52,7 @@ func decodeScanned(rec domain.RecordedEvent) (Event, bool) {
 		if q.Timestamp.IsZero() {
 			return nil, false
 		}
-	case EventConversationAssigned:
+	case routing.EventConversationAssigned:
 		a, ok := scanAssigned(&p)
 		if !ok {
 			return nil, false
@@ -54,9 +64,9 @@ func decodeScanned(rec domain.RecordedEvent) (Event, bool) {
 	return e, p.Done()
 }
 
-// scanAssigned reads a ConversationAssigned.
-func scanAssigned(p *jsonscan.Scanner) (ConversationAssigned, bool) {
-	var a ConversationAssigned
+// scanAssigned reads a routing.ConversationAssigned.
+func scanAssigned(p *Scanner) (routing.ConversationAssigned, bool) {
+	var a routing.ConversationAssigned
 	var ts string
 	ok := true
 	p.Members(func(key []byte) (int, bool) {
@@ -79,7 +89,7 @@ func scanAssigned(p *jsonscan.Scanner) (ConversationAssigned, bool) {
 			if string(v) == "null" {
 				return 4, true
 			}
-			sub := jsonscan.New(v)
+			sub := NewScanner(v)
 			sub.Array(func() { a.Candidates = append(a.Candidates, sub.Str()) })
 			ok = ok && sub.Done()
 			return 4, true

@@ -1,25 +1,27 @@
-package diskstore
+package storedjson
 
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 
 	"github.com/parley-chat/parley/domain"
 )
 
-// Every record carries its metadata as the JSON that encoding/json writes
-// for domain.Metadata. Decoding it with encoding/json was 40% of the CPU of
-// replaying the log into the projections, and encoding it a tenth of an
-// append's, so both go through a fast path for the form the store itself
-// writes: the five known keys, integers, and strings of printable ASCII
-// without quotes, backslashes or the characters encoding/json escapes.
-// Anything else (a record written by an older version, a string with
-// non-ASCII text) takes encoding/json, so the bytes and values are exactly
-// those encoding/json gives; TestMetadataCodecMatchesEncodingJSON and
-// FuzzParseMetadata hold the fast path to that.
+// The embedded store keeps each record's metadata as the JSON that
+// encoding/json writes for domain.Metadata. Decoding it with encoding/json
+// was 40% of the CPU of replaying the log into the projections, and
+// encoding it a tenth of an append's, so both go through a fast path for
+// the form the store itself writes: the five known keys, integers, and
+// strings of printable ASCII without quotes, backslashes or the characters
+// encoding/json escapes. Anything else (a record written by an older
+// version, a string with non-ASCII text) takes encoding/json, so the bytes
+// and values are exactly those encoding/json gives;
+// TestMetadataCodecMatchesEncodingJSON and FuzzParseMetadata hold the fast
+// path to that.
 
-// appendMetadata appends the JSON of md to dst.
-func appendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
+// AppendMetadata appends the JSON of md to dst, as json.Marshal(md) writes it.
+func AppendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 	if !plainString(md.CorrelationID) || !plainString(md.CausationID) || !plainString(md.Connection) || !plainString(md.TraceID) {
 		raw, err := json.Marshal(md)
 		return append(dst, raw...), err
@@ -36,7 +38,7 @@ func appendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 		dst = append(dst, `",`...)
 	}
 	dst = append(dst, `"schemaVersion":`...)
-	dst = appendInt(dst, md.SchemaVersion)
+	dst = strconv.AppendInt(dst, int64(md.SchemaVersion), 10)
 	if md.Connection != "" {
 		dst = append(dst, `,"connection":"`...)
 		dst = append(dst, md.Connection...)
@@ -50,33 +52,10 @@ func appendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
-// metadataSize is the most appendMetadata writes for md in the plain form:
+// MetadataSize is the most AppendMetadata writes for md in the plain form:
 // its strings and the fixed part (keys, punctuation, the longest int).
-func metadataSize(md domain.Metadata) int {
+func MetadataSize(md domain.Metadata) int {
 	return 110 + len(md.CorrelationID) + len(md.CausationID) + len(md.Connection) + len(md.TraceID)
-}
-
-func appendInt(dst []byte, v int) []byte {
-	var digits [20]byte
-	i := len(digits)
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = -u
-	}
-	for {
-		i--
-		digits[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		digits[i] = '-'
-	}
-	return append(dst, digits[i:]...)
 }
 
 // plainString reports whether encoding/json writes s between quotes as it
@@ -95,8 +74,8 @@ func plainByte(c byte) bool {
 	return 0x20 <= c && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
 }
 
-// parseMetadata decodes the metadata JSON of a record.
-func parseMetadata(b []byte) (domain.Metadata, error) {
+// ParseMetadata decodes metadata JSON as json.Unmarshal does.
+func ParseMetadata(b []byte) (domain.Metadata, error) {
 	if md, ok := parseMetadataFast(b); ok {
 		return md, nil
 	}
@@ -105,7 +84,7 @@ func parseMetadata(b []byte) (domain.Metadata, error) {
 	return md, err
 }
 
-// parseMetadataFast decodes the form appendMetadata writes, in any key
+// parseMetadataFast decodes the form AppendMetadata writes, in any key
 // order, and reports false for anything else.
 func parseMetadataFast(b []byte) (md domain.Metadata, ok bool) {
 	if len(b) < 2 || b[0] != '{' {

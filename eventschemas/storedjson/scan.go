@@ -1,18 +1,17 @@
-// Package jsonscan reads JSON of the plain form Parley itself writes (no
-// white space, strings without escapes) without reflection, for the hot
-// paths where encoding/json's reflection was a measurable share of the CPU:
-// decoding stored messages and the frames of the websocket protocol (see ADR
-// 13). A Scanner stops at the first thing outside that form and reports it;
-// its callers then decode with encoding/json, so what they decode is always
-// what encoding/json would give, and their tests hold them to that.
-package jsonscan
+package storedjson
 
 import (
 	"bytes"
 	"encoding/binary"
 )
 
-// Scanner walks one JSON text of the plain form. Once it has left the plain
+// Scanner reads JSON of the plain form Parley itself writes (no white
+// space, strings without escapes) without reflection. It stops at the first
+// thing outside that form and reports it; its callers then decode with
+// encoding/json, so what they decode is always what encoding/json would
+// give, and their tests hold them to that.
+//
+// A Scanner walks one JSON text of the plain form. Once it has left the plain
 // form (Done reports false), what its methods returned since is void.
 type Scanner struct {
 	b   []byte
@@ -20,8 +19,8 @@ type Scanner struct {
 	bad bool
 }
 
-// New returns a Scanner at the start of b.
-func New(b []byte) Scanner { return Scanner{b: b} }
+// NewScanner returns a Scanner at the start of b.
+func NewScanner(b []byte) Scanner { return Scanner{b: b} }
 
 // Done reports whether the whole text was read in the plain form.
 func (p *Scanner) Done() bool { return !p.bad && p.i == len(p.b) }
@@ -250,4 +249,6 @@ func hasSpecial(w uint64) bool {
 	return (hasZero(w^(ones*'"')) | hasZero(w^(ones*'\\')) | (w-ones*0x20)&^w&highs) != 0
 }
 
+// hasZero is not zero when a byte of v is zero (exact as to whether any
+// byte is, which is all that is asked).
 func hasZero(v uint64) uint64 { return (v - ones) &^ v & highs }

@@ -1,10 +1,10 @@
-package jsonenc_test
+package storedjson_test
 
 import (
 	"encoding/json"
 	"testing"
 
-	"github.com/parley-chat/parley/domain/jsonenc"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 var strings = []string{
@@ -32,9 +32,9 @@ func checkString(t *testing.T, s string) {
 		t.Fatal(err)
 	}
 	prefix := []byte("x")
-	got := jsonenc.String(prefix, s)
+	got := storedjson.AppendString(prefix, s)
 	if string(got) != "x"+string(want) {
-		t.Fatalf("String(%q) = %s, want %s", s, got[1:], want)
+		t.Fatalf("AppendString(%q) = %s, want %s", s, got[1:], want)
 	}
 }
 
@@ -61,6 +61,6 @@ func BenchmarkString(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	buf := make([]byte, 0, 256)
 	for b.Loop() {
-		buf = jsonenc.String(buf[:0], s)
+		buf = storedjson.AppendString(buf[:0], s)
 	}
 }

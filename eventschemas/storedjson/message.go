@@ -1,4 +1,4 @@
-package domain
+package storedjson
 
 import (
 	"bytes"
@@ -7,11 +7,10 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/parley-chat/parley/domain/jsonenc"
-	"github.com/parley-chat/parley/domain/jsonscan"
+	"github.com/parley-chat/parley/domain"
 )
 
-// DecodePlainMessage decodes the data of a ChatMessage or ActivityMessage,
+// DecodeMessage decodes the data of a ChatMessage or ActivityMessage,
 // stored or sent by a client, without reflection, for the plain form Parley
 // writes (and browsers send): the known keys in their exact spelling, each
 // once, and strings without escapes. Every message of every conversation is
@@ -19,14 +18,14 @@ import (
 // a quarter of the transcript projection's CPU. It reports false, with a
 // zero Message, for anything else (an escape, an unknown or repeated key, a
 // null, white space), and the caller then uses encoding/json, so the result
-// is always what encoding/json gives; TestDecodePlainMessageMatchesEncodingJSON
+// is always what encoding/json gives; TestDecodeMessageMatchesEncodingJSON
 // and FuzzDecodeStoredMessage hold it to that.
-func DecodePlainMessage(data []byte) (Message, bool) {
-	var m Message
+func DecodeMessage(data []byte) (domain.Message, bool) {
+	var m domain.Message
 	if !utf8.Valid(data) { // encoding/json would replace bad bytes
 		return m, false
 	}
-	p := jsonscan.New(data)
+	p := NewScanner(data)
 	ok := p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "id":
@@ -42,7 +41,7 @@ func DecodePlainMessage(data []byte) (Message, bool) {
 			m.From = participant(&p)
 			return 3, true
 		case "to":
-			m.To = []Participant{}
+			m.To = []domain.Participant{}
 			p.Array(func() { m.To = append(m.To, participant(&p)) })
 			return 4, true
 		case "text":
@@ -55,7 +54,7 @@ func DecodePlainMessage(data []byte) (Message, bool) {
 			m.RefID = p.Str()
 			return 7, true
 		case "attachments":
-			m.Attachments = []Attachment{}
+			m.Attachments = []domain.Attachment{}
 			p.Array(func() { m.Attachments = append(m.Attachments, attachment(&p)) })
 			return 8, true
 		case "activityType":
@@ -71,13 +70,13 @@ func DecodePlainMessage(data []byte) (Message, bool) {
 		return 0, false
 	})
 	if !ok || !p.Done() {
-		return Message{}, false
+		return domain.Message{}, false
 	}
 	return m, true
 }
 
-func participant(p *jsonscan.Scanner) Participant {
-	var v Participant
+func participant(p *Scanner) domain.Participant {
+	var v domain.Participant
 	p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "id":
@@ -87,7 +86,7 @@ func participant(p *jsonscan.Scanner) Participant {
 			v.Name = p.Str()
 			return 1, true
 		case "role":
-			v.Role = Role(known(p.RawStr()))
+			v.Role = domain.Role(known(p.RawStr()))
 			return 2, true
 		}
 		return 0, false
@@ -100,36 +99,36 @@ func participant(p *jsonscan.Scanner) Participant {
 // types. A rebuild decodes a million messages.
 func known(b []byte) string {
 	switch string(b) {
-	case TypeChatMessage:
-		return TypeChatMessage
-	case TypeActivityMessage:
-		return TypeActivityMessage
-	case string(RoleCustomer):
-		return string(RoleCustomer)
-	case string(RoleAgent):
-		return string(RoleAgent)
-	case string(RoleBot):
-		return string(RoleBot)
-	case string(RoleSupervisor):
-		return string(RoleSupervisor)
-	case string(RoleSystem):
-		return string(RoleSystem)
-	case ActivityTyping:
-		return ActivityTyping
-	case ActivityParticipantJoined:
-		return ActivityParticipantJoined
-	case ActivityParticipantLeft:
-		return ActivityParticipantLeft
-	case ActivityGreetings:
-		return ActivityGreetings
-	case ActivityEndOfConversation:
-		return ActivityEndOfConversation
+	case domain.TypeChatMessage:
+		return domain.TypeChatMessage
+	case domain.TypeActivityMessage:
+		return domain.TypeActivityMessage
+	case string(domain.RoleCustomer):
+		return string(domain.RoleCustomer)
+	case string(domain.RoleAgent):
+		return string(domain.RoleAgent)
+	case string(domain.RoleBot):
+		return string(domain.RoleBot)
+	case string(domain.RoleSupervisor):
+		return string(domain.RoleSupervisor)
+	case string(domain.RoleSystem):
+		return string(domain.RoleSystem)
+	case domain.ActivityTyping:
+		return domain.ActivityTyping
+	case domain.ActivityParticipantJoined:
+		return domain.ActivityParticipantJoined
+	case domain.ActivityParticipantLeft:
+		return domain.ActivityParticipantLeft
+	case domain.ActivityGreetings:
+		return domain.ActivityGreetings
+	case domain.ActivityEndOfConversation:
+		return domain.ActivityEndOfConversation
 	}
 	return string(b)
 }
 
-func attachment(p *jsonscan.Scanner) Attachment {
-	var v Attachment
+func attachment(p *Scanner) domain.Attachment {
+	var v domain.Attachment
 	p.StringMembers([]string{"type", "name", "contentUrl", "thumbnailUrl"}, &v.Type, &v.Name, &v.ContentURL, &v.ThumbnailURL)
 	return v
 }
@@ -141,14 +140,14 @@ func attachment(p *jsonscan.Scanner) Attachment {
 // encoding/json, which compacts and checks it; that is the only way to
 // fail. TestAppendMessageMatchesEncodingJSON and FuzzAppendMessage hold it
 // to encoding/json.
-func AppendMessage(b []byte, m *Message) ([]byte, error) {
+func AppendMessage(b []byte, m *domain.Message) ([]byte, error) {
 	b = slices.Grow(b, messageSize(m))
 	b = append(b, `{"id":`...)
-	b = jsonenc.String(b, m.ID)
+	b = AppendString(b, m.ID)
 	b = append(b, `,"conversationId":`...)
-	b = jsonenc.String(b, m.ConversationID)
+	b = AppendString(b, m.ConversationID)
 	b = append(b, `,"type":`...)
-	b = jsonenc.String(b, m.Type)
+	b = AppendString(b, m.Type)
 	b = append(b, `,"from":`...)
 	b = appendParticipant(b, &m.From)
 	if len(m.To) > 0 {
@@ -193,7 +192,7 @@ func AppendMessage(b []byte, m *Message) ([]byte, error) {
 		}
 	}
 	b = append(b, `,"timestamp":`...)
-	b = jsonenc.String(b, m.Timestamp)
+	b = AppendString(b, m.Timestamp)
 	if m.Sequence != nil {
 		b = append(b, `,"sequence":`...)
 		b = strconv.AppendUint(b, *m.Sequence, 10)
@@ -205,7 +204,7 @@ func AppendMessage(b []byte, m *Message) ([]byte, error) {
 // it: in the plain form (compact, no escapes) and with nothing that
 // encoding/json escapes (HTML characters, U+2028, U+2029).
 func plainInfo(info []byte) bool {
-	p := jsonscan.New(info)
+	p := NewScanner(info)
 	p.Value()
 	return p.Done() && !bytes.ContainsAny(info, "<>&\u2028\u2029")
 }
@@ -213,13 +212,13 @@ func plainInfo(info []byte) bool {
 // messageSize is a guess at the size of m's JSON, big enough for most
 // messages (keys and punctuation take about 180 bytes, ids 36 each), so
 // that encoding one needs one allocation.
-func messageSize(m *Message) int {
+func messageSize(m *domain.Message) int {
 	return 384 + len(m.From.Name) + len(m.Text) + len(m.Info) + 128*(len(m.To)+len(m.Attachments))
 }
 
-func appendParticipant(b []byte, p *Participant) []byte {
+func appendParticipant(b []byte, p *domain.Participant) []byte {
 	b = append(b, `{"id":`...)
-	b = jsonenc.String(b, p.ID)
+	b = AppendString(b, p.ID)
 	b = appendOptional(b, `,"name":`, p.Name)
 	b = appendOptional(b, `,"role":`, string(p.Role))
 	return append(b, '}')
@@ -231,7 +230,7 @@ func appendOptional(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return jsonenc.String(append(b, key...), s)
+	return AppendString(append(b, key...), s)
 }
 
 // closeObject turns the members appended since mark, each with a leading

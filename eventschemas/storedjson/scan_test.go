@@ -1,4 +1,4 @@
-package jsonscan
+package storedjson
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ func TestValue(t *testing.T) {
 		`{}`, `[]`, `""`, `"plain"`, `0`, `-0.5e+3`, `1E9`, `true`, `false`, `null`,
 		`{"a":[1,{"b":null}],"c":"d"}`, strings.Repeat(`[`, maxDepth) + strings.Repeat(`]`, maxDepth),
 	} {
-		p := New([]byte(text))
+		p := NewScanner([]byte(text))
 		if got := p.Value(); string(got) != text || !p.Done() {
 			t.Errorf("Value(%s) = %s, done %v", text, got, p.Done())
 		}
@@ -29,7 +29,7 @@ func TestLeavesPlainForm(t *testing.T) {
 		`tru`, `nul`, `{"a":1,}`, `[1,]`, `{"a"}`, `{1:2}`, `"open`, `[`, `{`,
 		strings.Repeat(`[`, maxDepth+2) + strings.Repeat(`]`, maxDepth+2),
 	} {
-		p := New([]byte(text))
+		p := NewScanner([]byte(text))
 		p.Value()
 		if p.Done() {
 			t.Errorf("Value(%q) reads it as plain", text)
@@ -39,13 +39,13 @@ func TestLeavesPlainForm(t *testing.T) {
 
 func TestObjectAndStringMembers(t *testing.T) {
 	var id, name string
-	p := New([]byte(`{"id":"a","name":"b"}`))
+	p := NewScanner([]byte(`{"id":"a","name":"b"}`))
 	p.StringMembers([]string{"id", "name"}, &id, &name)
 	if !p.Done() || id != "a" || name != "b" {
 		t.Errorf("StringMembers: id %q name %q done %v", id, name, p.Done())
 	}
 	for _, text := range []string{`{"id":"a","id":"b"}`, `{"other":"x"}`, `{"id":1}`} {
-		p := New([]byte(text))
+		p := NewScanner([]byte(text))
 		p.StringMembers([]string{"id"}, &id)
 		if p.Done() {
 			t.Errorf("StringMembers accepts %s", text)

@@ -1,9 +1,4 @@
-// Package jsonenc appends JSON values exactly as encoding/json's Marshal
-// encodes them, without reflection, for hot paths where reflection was a
-// measurable share of the CPU (rendering transcripts; see ADR 13). What it does not handle itself it hands to encoding/json, so
-// the bytes are always encoding/json's; TestStringMatchesEncodingJSON and
-// FuzzString hold it to that.
-package jsonenc
+package storedjson
 
 import (
 	"encoding/json"
@@ -12,11 +7,12 @@ import (
 
 const hex = "0123456789abcdef"
 
-// String appends s as a JSON string, as json.Marshal(s) would: with HTML
-// characters and control characters escaped. A string with invalid UTF-8
-// or U+2028 or U+2029, which encoding/json replaces or escapes, goes through
-// encoding/json.
-func String(b []byte, s string) []byte {
+// AppendString appends s as a JSON string, as json.Marshal(s) would: with
+// HTML characters and control characters escaped. A string with invalid
+// UTF-8 or U+2028 or U+2029, which encoding/json replaces or escapes, goes
+// through encoding/json, so the bytes are always encoding/json's;
+// TestStringMatchesEncodingJSON and FuzzString hold it to that.
+func AppendString(b []byte, s string) []byte {
 	mark := len(b)
 	b = append(b, '"')
 	start := 0 // s[start:i] is still to be copied
@@ -70,11 +66,6 @@ func String(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
 // plainWord reports whether all eight bytes of w are ASCII that goes into a
 // JSON string as it is: no control character, quote, backslash or HTML
 // character. Texts are mostly such bytes, and testing eight at a time
@@ -86,10 +77,6 @@ func plainWord(w uint64) bool {
 		hasZero(w^(ones*'<')) | hasZero(w^(ones*'>')) | hasZero(w^(ones*'&'))
 	return special == 0
 }
-
-// hasZero is not zero when a byte of v is zero (exact as to whether any
-// byte is, which is all that is asked).
-func hasZero(v uint64) uint64 { return (v - ones) &^ v & highs }
 
 // load64 reads the first eight bytes of s, little-endian.
 func load64(s string) uint64 {

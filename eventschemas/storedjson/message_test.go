@@ -1,4 +1,4 @@
-package domain
+package storedjson
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/parley-chat/parley/domain"
 )
 
 // storedMessages are message data as Parley stores them, and variants in
@@ -13,7 +15,7 @@ import (
 var storedMessages = []string{
 	`{"id":"00000000-0000-4000-8000-000000000010","conversationId":"5f0c2a51-8d7e-4c1b-9a3e-2b7d9c4e6f10","type":"ChatMessage","from":{"id":"c7a4e2d9","name":"Maria Jansen","role":"customer"},"text":"Hello, my invoice is wrong.","timestamp":"2024-03-11T08:14:02.517Z"}`,
 	`{"id":"9b2f6d1e-4a3c-4e7b-8d5f-0c1a2b3d4e5f","conversationId":"c","type":"ChatMessage","from":{"id":"agent-7","name":"Ann","role":"agent"},"to":[{"id":"agent-7","name":"Ann","role":"agent"},{"id":"x"}],"tag":"whisper","refId":"+31205550142","attachments":[{"type":"image/png","name":"invoice.png","contentUrl":"https://files.example.com/invoice.png","thumbnailUrl":"data:image/png;base64,iVBORw0KGgo="}],"info":{"ticket":{"id":1042,"big":1e400,"list":[1,-2.5e-3,true,false,null,"s"]}},"timestamp":"2024-03-11T08:14:02.517Z"}`,
-	`{"id":"a","conversationId":"c","type":"ActivityMessage","from":{"id":"system","name":"Parley","role":"system"},"to":[],"text":"Welcome, Maria.","activityType":"greetings","info":null,"timestamp":"t"}`,
+	`{"id":"a","conversationId":"c","type":"domain.ActivityMessage","from":{"id":"system","name":"Parley","role":"system"},"to":[],"text":"Welcome, Maria.","activityType":"greetings","info":null,"timestamp":"t"}`,
 	`{"id":"a","from":{},"attachments":[],"info":{},"text":"héllo 😀 ✓"}`,
 	`{}`, `{"info":[]}`, `{"info":"x"}`, `{"info":0}`, `{"info":-0.5E+7}`,
 	// The fallback's corners: each must decode as encoding/json decodes it.
@@ -24,17 +26,17 @@ var storedMessages = []string{
 	`{"info":{"n":` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `}}`,
 }
 
-func TestDecodePlainMessageMatchesEncodingJSON(t *testing.T) {
+func TestDecodeMessageMatchesEncodingJSON(t *testing.T) {
 	const asStored = 9 // the first ones: the fast path must take them all
 	for i, data := range storedMessages {
-		got, ok := DecodePlainMessage([]byte(data))
+		got, ok := DecodeMessage([]byte(data))
 		if !ok {
 			if i < asStored {
 				t.Errorf("the fast path refuses %s, as Parley stores it", data)
 			}
 			continue
 		}
-		var want Message
+		var want domain.Message
 		if err := json.Unmarshal([]byte(data), &want); err != nil {
 			t.Errorf("fast path accepts %s, encoding/json refuses it: %v", data, err)
 			continue
@@ -52,11 +54,11 @@ func FuzzDecodeStoredMessage(f *testing.F) {
 		f.Add([]byte(data))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := DecodePlainMessage(data)
+		got, ok := DecodeMessage(data)
 		if !ok {
 			return
 		}
-		var want Message
+		var want domain.Message
 		if err := json.Unmarshal(data, &want); err != nil {
 			t.Fatalf("fast path accepts %q, encoding/json refuses it: %v", data, err)
 		}
@@ -69,16 +71,16 @@ func FuzzDecodeStoredMessage(f *testing.F) {
 // appendCases are messages in every corner of their encoding: omitted
 // members, empty objects and arrays, HTML and control characters, invalid
 // UTF-8, info that encoding/json compacts and escapes.
-func appendCases() []Message {
+func appendCases() []domain.Message {
 	seq := uint64(18446744073709551615)
 	zero := uint64(0)
-	return []Message{
+	return []domain.Message{
 		{},
-		{ID: "a", ConversationID: "c", Type: TypeChatMessage, From: Participant{ID: "p", Name: "Ann", Role: RoleAgent},
-			To: []Participant{{ID: "x"}, {ID: "y", Name: "<b>&</b>", Role: RoleCustomer}}, Text: "line\nbreak \"quoted\" \u2028 \xff é 😀",
-			Tag: TagWhisper, RefID: "+3120", Attachments: []Attachment{{}, {Type: "image/png", Name: "n", ContentURL: "u", ThumbnailURL: "t"}, {Name: "only"}},
-			ActivityType: ActivityTyping, Info: json.RawMessage(` { "a" : [1, "<x>"] } `), Timestamp: "2024-03-11T08:14:02.517Z", Sequence: &seq},
-		{To: []Participant{}, Attachments: []Attachment{}, Info: json.RawMessage(`null`), Sequence: &zero},
+		{ID: "a", ConversationID: "c", Type: domain.TypeChatMessage, From: domain.Participant{ID: "p", Name: "Ann", Role: domain.RoleAgent},
+			To: []domain.Participant{{ID: "x"}, {ID: "y", Name: "<b>&</b>", Role: domain.RoleCustomer}}, Text: "line\nbreak \"quoted\" \u2028 \xff é 😀",
+			Tag: domain.TagWhisper, RefID: "+3120", Attachments: []domain.Attachment{{}, {Type: "image/png", Name: "n", ContentURL: "u", ThumbnailURL: "t"}, {Name: "only"}},
+			ActivityType: domain.ActivityTyping, Info: json.RawMessage(` { "a" : [1, "<x>"] } `), Timestamp: "2024-03-11T08:14:02.517Z", Sequence: &seq},
+		{To: []domain.Participant{}, Attachments: []domain.Attachment{}, Info: json.RawMessage(`null`), Sequence: &zero},
 		{Info: json.RawMessage(`{"t":1733212800123,"s":"é","a":[true,null,-1.5e3]}`)},
 		{Info: json.RawMessage(`{"s":"\u003c"}`)}, {Info: json.RawMessage(`"a&b"`)},
 	}
@@ -95,7 +97,7 @@ func TestAppendMessageMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("AppendMessage(%#v):\ngot  %s (%v)\nwant prefix%s", m, got, err, want)
 		}
 	}
-	// A field added to Message and not to AppendMessage must fail here.
+	// A field added to domain.Message and not to AppendMessage must fail here.
 	full := appendCases()[1]
 	for _, v := range []reflect.Value{reflect.ValueOf(full), reflect.ValueOf(full.From), reflect.ValueOf(full.Attachments[1])} {
 		for i := range v.NumField() {
@@ -104,7 +106,7 @@ func TestAppendMessageMatchesEncodingJSON(t *testing.T) {
 			}
 		}
 	}
-	m := Message{Info: json.RawMessage(`{"a":`)}
+	m := domain.Message{Info: json.RawMessage(`{"a":`)}
 	if _, err := AppendMessage(nil, &m); err == nil {
 		t.Error("AppendMessage accepts an info that is not JSON")
 	}
@@ -121,7 +123,7 @@ func FuzzAppendMessage(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var m Message
+		var m domain.Message
 		if json.Unmarshal(data, &m) != nil {
 			return
 		}
@@ -133,11 +135,11 @@ func FuzzAppendMessage(f *testing.F) {
 	})
 }
 
-func TestDecodePlainMessageGivesZeroWhenRefused(t *testing.T) {
-	if m, ok := DecodePlainMessage([]byte(`{"id":"a","text":"b\n"}`)); ok || !reflect.DeepEqual(m, Message{}) {
-		t.Errorf("DecodePlainMessage = %#v, %v; want a zero Message, false", m, ok)
+func TestDecodeMessageGivesZeroWhenRefused(t *testing.T) {
+	if m, ok := DecodeMessage([]byte(`{"id":"a","text":"b\n"}`)); ok || !reflect.DeepEqual(m, domain.Message{}) {
+		t.Errorf("DecodeMessage = %#v, %v; want a zero domain.Message, false", m, ok)
 	}
-	if m, ok := DecodePlainMessage([]byte(`{"id":"a"}`)); !ok || m.ID != "a" {
-		t.Errorf("DecodePlainMessage = %#v, %v; want id a, true", m, ok)
+	if m, ok := DecodeMessage([]byte(`{"id":"a"}`)); !ok || m.ID != "a" {
+		t.Errorf("DecodeMessage = %#v, %v; want id a, true", m, ok)
 	}
 }
