@@ -135,6 +135,7 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	api.POST("/customer/init", s.initConversation, s.limitInits)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/events", s.getEvents)
+	api.GET("/me", s.getMe)
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
