@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
 )
@@ -210,4 +211,48 @@ func activityOf(rec domain.RecordedEvent) string {
 	}
 	_ = json.Unmarshal(rec.Data, &m)
 	return m.ActivityType
+}
+
+// TestPastViewOverAPlaceholder: a conversation whose history a repair of
+// the store left with a placeholder in place of a damaged message (copied,
+// as repaired, into a store of its own) shows the loss from that event on,
+// and not before it.
+func TestPastViewOverAPlaceholder(t *testing.T) {
+	store := openStore(t)
+	c := startChat(t, newService(t, store), "lost@example.com")
+	c.say(c.cus, "my order number is 1042")
+	c.say(agent, "thank you")
+	recs := readAll(t, store, c.id)
+	lost := len(recs) - 2 // the customer's message
+	events := make([]domain.EventData, len(recs))
+	for i, r := range recs {
+		events[i] = domain.EventData{ID: r.ID, Type: r.Type, Data: r.Data, Metadata: r.Metadata, Recorded: r.Recorded}
+	}
+	placeholder, err := domain.EncodeEvent(recs[lost].ID, domain.LostInRepair{Position: recs[lost].Position, StreamKnown: true,
+		Quarantine: "events.log.quarantine-1-00000000", DamagedOffset: 1, DamagedBytes: 10}, domain.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events[lost] = placeholder
+	repaired, err := diskstore.Open(t.TempDir(), diskstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { repaired.Close() })
+	if _, err := repaired.Append(t.Context(), domain.StreamName(c.id), domain.Any(), events); err != nil {
+		t.Fatal(err)
+	}
+	for at := int64(lost - 1); at <= int64(len(recs)-1); at++ {
+		got, err := projections.PageAt(t.Context(), repaired, c.id, projections.AtSequence(at), everything)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int64(nil)
+		if at >= int64(lost) {
+			want = []int64{int64(lost)}
+		}
+		if !reflect.DeepEqual(got.LostInRepair, want) {
+			t.Fatalf("at %d: lostInRepair %v, want %v", at, got.LostInRepair, want)
+		}
+	}
 }
