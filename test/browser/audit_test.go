@@ -191,7 +191,7 @@ func TestAuditPage(t *testing.T) {
 
 	// Each event's raw JSON expands.
 	sup.do(chromedp.Click(chromedp.CSS(`#timeline li[data-seq="1"] .raw summary`)))
-	sup.waitFor("the raw JSON", `document.querySelector('#timeline li[data-seq="1"] .raw').open`)
+	sup.waitFor("the raw JSON", `document.querySelector('#timeline li[data-seq="1"] .raw').open && document.querySelector('#timeline li[data-seq="1"] .raw pre')`)
 	var raw struct {
 		Type     string
 		Sequence int64

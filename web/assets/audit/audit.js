@@ -82,7 +82,12 @@ class Audit {
   }
 
   item(e) {
-    const raw = el("details", { class: "raw" }, el("summary", {}, "Raw JSON"), el("pre", { text: JSON.stringify(e, null, 2) }));
+    // The raw JSON is written when first opened: a long history stays a
+    // light page.
+    const raw = el("details", { class: "raw" }, el("summary", {}, "Raw JSON"));
+    raw.addEventListener("toggle", () => {
+      if (raw.open && !raw.querySelector("pre")) raw.append(el("pre", { text: JSON.stringify(e, null, 2) }));
+    });
     const li = el("li", { class: "event" + (isRouting(e) ? " routing" : ""), "data-seq": e.sequence, "data-type": e.type },
       el("button", { type: "button", class: "pick", onclick: () => this.pick(e.sequence) },
         el("span", { class: "seq", text: `#${e.sequence}` }),
