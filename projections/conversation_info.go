@@ -40,8 +40,11 @@ type Info struct {
 	Since *int64 `json:"since,omitempty"`
 	// LostInRepair holds the sequences of events that a repair of the store
 	// found damaged and replaced with a placeholder (domain.LostInRepair).
-	LostInRepair []int64          `json:"lostInRepair,omitempty"`
-	Messages     []domain.Message `json:"messages"`
+	LostInRepair []int64 `json:"lostInRepair,omitempty"`
+	// AsOf, on a view of the past (SelectAt), is the event it stands
+	// right after; the live view has none.
+	AsOf     *AsOf            `json:"asOf,omitempty"`
+	Messages []domain.Message `json:"messages"`
 }
 
 // Summary describes a conversation.

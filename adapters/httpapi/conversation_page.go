@@ -15,12 +15,15 @@ import (
 
 // getConversation answers a page of the live view of a conversation: without
 // since the newest messages, with since the oldest after it, at most
-// MaxInfoMessages either way.
+// MaxInfoMessages either way; with at or asOf, of the view as it was then.
 func (s *Server) getConversation(c echo.Context) error {
 	p := principalOf(c)
 	id := c.Param("id")
 	if err := p.CanRead(id); err != nil {
 		return err
+	}
+	if asksForPast(c) {
+		return s.getConversationAt(c, p, id)
 	}
 	q, err := s.pageQuery(c)
 	if err != nil {

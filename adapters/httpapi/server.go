@@ -136,6 +136,7 @@ func New(cfg Config, svc *conversations.Service, infos *projections.Conversation
 	api.POST("/customer/init", s.initConversation, s.limitInits)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/events", s.getEvents)
+	api.GET("/me", s.getMe)
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
