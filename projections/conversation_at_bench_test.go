@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -15,7 +16,7 @@ import (
 // events as it was after its last one: the whole prefix is read and folded.
 func BenchmarkPastViewOf10000(b *testing.B) {
 	store := openStoreB(b)
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		b.Fatal(err)
 	}
