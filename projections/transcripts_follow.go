@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/resubscribe"
 )
 
 // checkpointEvery is how often, at most, Run makes the transcripts written
@@ -65,20 +66,12 @@ func (p *Transcripts) Run(ctx context.Context, ready func()) error {
 		f.flush()
 	}()
 
-	backoff := 50 * time.Millisecond
-	for {
-		err := f.follow(ctx, ready)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.logger.Warn("transcript projection subscription dropped; resuming", "err", err, "backoff", backoff)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
+	var wait resubscribe.Backoff
+	return resubscribe.Loop(ctx, &wait, func() error { return f.follow(ctx, ready) },
+		func(err error, backoff time.Duration) bool {
+			p.logger.Warn("transcript projection subscription dropped; resuming", "err", err, "backoff", backoff)
+			return true
+		})
 }
 
 // follower is Run's state: the ends handed to the builders and how far the
