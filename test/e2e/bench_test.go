@@ -146,3 +146,17 @@ func TestBenchRefusesRemoteTargets(t *testing.T) {
 		t.Errorf("a remote target was not refused: %v\n%s", err, errs.String())
 	}
 }
+
+// TestBenchHelp: --help and -h of parley-bench print the usage and exit 0,
+// and parley has no bench command any more.
+func TestBenchHelp(t *testing.T) {
+	for _, flag := range []string{"--help", "-h"} {
+		out, err := exec.Command(benchBinary(t), flag).CombinedOutput()
+		if err != nil || !strings.Contains(strings.ToLower(string(out)), "usage") {
+			t.Errorf("parley-bench %s: %v\n%s", flag, err, out)
+		}
+	}
+	if out, err := exec.Command(binary, "bench", "chat").CombinedOutput(); err == nil || !strings.Contains(string(out), `unknown command "bench"`) {
+		t.Errorf("parley bench: %v\n%s", err, out)
+	}
+}
