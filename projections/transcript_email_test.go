@@ -41,10 +41,7 @@ func (f *fakeMailer) count() (calls, sent int) {
 
 func newMailer(t *testing.T, store domain.EventStore, mailer domain.Mailer) *projections.TranscriptMailer {
 	t.Helper()
-	transcripts, err := projections.OpenTranscripts(t.TempDir(), store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	transcripts := openTranscripts(t, t.TempDir(), store)
 	m, err := projections.NewTranscriptMailer(projections.TranscriptMailerConfig{
 		Store: store, Transcripts: transcripts, Mailer: mailer, From: "Parley <parley@example.com>",
 		RenderPDF: func(*projections.Transcript) ([]byte, error) { return []byte("%PDF-1.3"), nil },

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/transcriptmail"
+	"github.com/parley-chat/parley/domain/resubscribe"
 )
 
 // Run is the delivery worker; it returns when ctx ends. It folds every
@@ -65,9 +66,9 @@ func (m *TranscriptMailer) Run(ctx context.Context) error {
 // subscription fails.
 func (m *TranscriptMailer) follow(ctx context.Context, caughtUp func()) {
 	var after domain.After // the last event folded
-	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
-		err := m.cfg.Store.SubscribeToAll(ctx, after, domain.Filter{StreamPrefix: domain.TranscriptEmailStreamPrefix},
+	var wait resubscribe.Backoff
+	_ = resubscribe.Loop(ctx, &wait, func() error {
+		return m.cfg.Store.SubscribeToAll(ctx, after, domain.Filter{StreamPrefix: domain.TranscriptEmailStreamPrefix},
 			func(_ context.Context, rec domain.RecordedEvent) error {
 				e, err := domain.DecodeEvent(rec)
 				if err != nil {
@@ -75,21 +76,14 @@ func (m *TranscriptMailer) follow(ctx context.Context, caughtUp func()) {
 				}
 				m.fold(e)
 				after = domain.After(rec.Position)
-				backoff = 50 * time.Millisecond
+				wait.Reset()
 				m.poke()
 				return nil
 			}, domain.SubscribeOptions{OnCaughtUp: caughtUp})
-		if ctx.Err() != nil {
-			return
-		}
+	}, func(err error, backoff time.Duration) bool {
 		m.cfg.Logger.Warn("transcript email subscription dropped; resuming", "err", err, "backoff", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
+		return true
+	})
 }
 
 // fold applies an outbox event and drops the request once it is done.

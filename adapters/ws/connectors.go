@@ -58,7 +58,7 @@ func (h *Hub) registerConnector(ctx context.Context, c *client, f frame, meta do
 	c.channel = d.Channel
 	c.mu.Unlock()
 	h.mu.Lock()
-	h.bySession[d.Channel] = append(h.bySession[d.Channel], c)
+	h.connectorsByChannel[d.Channel] = append(h.connectorsByChannel[d.Channel], c)
 	h.mu.Unlock()
 	h.logger.Info("connector registered", "channel", domain.Clip(d.Channel), "name", domain.Clip(d.Name), "conn", c.id)
 	c.ack(f.Ack, map[string]any{"id": d.ID, "channel": d.Channel, "pending": h.connectors.Pending(d.Channel)})
@@ -114,7 +114,7 @@ func (h *Hub) messageDelivered(ctx context.Context, c *client, f frame, meta dom
 // kick wakes the dispatcher.
 func (h *Hub) kick() {
 	select {
-	case h.wake <- struct{}{}:
+	case h.connectorWake <- struct{}{}:
 	default:
 	}
 }
@@ -129,15 +129,15 @@ func (h *Hub) Dispatch(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-h.wake:
+		case <-h.connectorWake:
 		case <-tick.C:
 			if n := h.connectors.Release("", time.Now().Add(-h.cfg.AckTimeout)); n > 0 {
 				h.logger.Warn("redelivering unacknowledged messages", "count", n)
 			}
 		}
 		h.mu.Lock()
-		channels := make(map[string][]*client, len(h.bySession))
-		for ch, cs := range h.bySession {
+		channels := make(map[string][]*client, len(h.connectorsByChannel))
+		for ch, cs := range h.connectorsByChannel {
 			channels[ch] = append([]*client(nil), cs...)
 		}
 		h.mu.Unlock()
@@ -207,7 +207,7 @@ func (h *Hub) dropConnector(c *client) {
 		return
 	}
 	h.mu.Lock()
-	cs := h.bySession[ch]
+	cs := h.connectorsByChannel[ch]
 	for i := range cs {
 		if cs[i] == c {
 			cs = append(cs[:i:i], cs[i+1:]...)
@@ -215,9 +215,9 @@ func (h *Hub) dropConnector(c *client) {
 		}
 	}
 	if len(cs) == 0 {
-		delete(h.bySession, ch)
+		delete(h.connectorsByChannel, ch)
 	} else {
-		h.bySession[ch] = cs
+		h.connectorsByChannel[ch] = cs
 	}
 	h.mu.Unlock()
 	h.connectors.Release(c.id, time.Time{})

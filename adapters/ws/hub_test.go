@@ -253,8 +253,8 @@ func TestFramesBeyondTheSendWindowArriveInOrder(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { return c.pending.Load() == 0 })
-	c.out.Lock()
-	defer c.out.Unlock()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	if c.inMelody != 0 || c.backlog != nil {
 		t.Fatalf("after the last frame: %d in melody's queue, backlog %d", c.inMelody, len(c.backlog))
 	}
@@ -295,9 +295,9 @@ func TestCloseFrameFollowsTheBacklog(t *testing.T) {
 	for i := range n {
 		c.send(fmt.Appendf(nil, `{"event":"ack","ack":%d,"data":{"pad":%q}}`, i, pad))
 	}
-	c.out.Lock()
+	c.writeMu.Lock()
 	backlog := len(c.backlog)
-	c.out.Unlock()
+	c.writeMu.Unlock()
 	if backlog == 0 {
 		t.Fatal("melody wrote the frames faster than they were queued: nothing waited in the backlog")
 	}

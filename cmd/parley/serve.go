@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/parley-chat/parley/adapters/auth"
 	"github.com/parley-chat/parley/adapters/diskspace"
-	"github.com/parley-chat/parley/adapters/greetings"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/logredact"
 	"github.com/parley-chat/parley/adapters/socketio"
@@ -25,7 +23,6 @@ import (
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
-	"github.com/parley-chat/parley/web"
 )
 
 // ServeConfig is the configuration of parley serve.
@@ -190,24 +187,9 @@ type Main struct {
 // Run opens the store, starts the live feed and starts serving; it returns
 // once the server accepts connections.
 func (m *Main) Run(ctx context.Context) error {
-	creds, err := m.credentials()
+	creds, greet, err := m.checkServe()
 	if err != nil {
 		return err
-	}
-	if err := m.checkWebhooks(); err != nil {
-		return err
-	}
-	if m.Config.MaxInfoMessages < 1 {
-		return fmt.Errorf("--max-info-messages must be at least 1, not %d", m.Config.MaxInfoMessages)
-	}
-	if m.Config.ReadModelCacheBytes < 1 {
-		return fmt.Errorf("--read-model-cache-bytes must be at least 1, not %d", m.Config.ReadModelCacheBytes)
-	}
-	greet := greetings.Default()
-	if m.Config.GreetingsFile != "" {
-		if greet, err = greetings.Load(m.Config.GreetingsFile); err != nil {
-			return err
-		}
 	}
 	store, err := openStore(ctx, m.Config, m.Logger)
 	if err != nil {
@@ -242,16 +224,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.ops.metrics.ConnectorBacklog(connectors.Backlog)
 	m.ops.metrics.Queues(routed.queues.Names(), routed.board.Queues)
 	connectors.OnAck = m.ops.metrics.ConnectorAck
-	m.hub = ws.New(ws.Config{
-		StoreTyping: m.Config.StoreTyping, MaxFrameBytes: m.Config.MaxFrameBytes, OutboundBuffer: m.Config.OutboundBuffer,
-		Credentials: creds, FramesPerSecond: m.Config.FramesPerSecond, FrameBurst: m.Config.FrameBurst,
-		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
-		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
-		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
-		MaxInfoMessages:  m.Config.MaxInfoMessages,
-		OnCommand:        m.ops.onCommand,
-		OnMessageWritten: m.ops.metrics.MessageWritten,
-	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
+	m.hub = ws.New(m.hubConfig(creds, origins), svc, infos, connectors, store, uuid.NewString, m.Logger)
 	routed.attach(m.hub)
 
 	m.snapshots = m.connectorsSnapshotter(connectors)
@@ -269,10 +242,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle, m.routingSnaps.Handle); err != nil {
 		return err
 	}
-	m.routed.Add(1)
-	go func() { defer m.routed.Done(); routed.router.Run(m.feedCtx) }()
-	go m.hub.Dispatch(m.feedCtx)
-	go space.Watch(m.feedCtx)
+	m.startWorkers(routed, space)
 	transcripts, err := m.startTranscripts(store)
 	if err != nil {
 		return err
@@ -294,30 +264,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Metrics:         m.ops.mainMetrics(m.Config.Ops),
 		OnError:         func(code domain.Code) { m.ops.metrics.Error("http", code) },
 	}, svc, infos, store, uuid.NewString, m.Logger, m.ops.wrapWebsocket(creds, m.hub))
-	if err := m.ops.serveMetrics(m.Config.Ops.MetricsAddr, m.Logger); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
-	}
-	m.Addr = ln.Addr().String()
-	m.sio = socketio.New(socketioHub{m.hub}, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
-		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
-	m.server = &http.Server{
-		Handler:           web.New(web.Config{AuthOff: m.Config.Auth == "off"}, withSocketIO(m.ops.traceHTTP(api), m.sio)),
-		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
-		ReadTimeout:       m.Config.ReadTimeout,
-		IdleTimeout:       m.Config.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Logger.Error("http server stopped", "err", err)
-		}
-	}()
-	m.Logger.Info("parley is serving", "addr", "http://"+m.Addr, "store", storeName(m.Config), "auth", m.Config.Auth, "node", m.node)
-	return nil
+	return m.listen(api)
 }
 
 // startFeed starts the feed that keeps read models and websocket rooms
@@ -430,23 +377,4 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(logredact.New(slog.NewJSONHandler(os.Stderr, opts))), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
-}
-
-// withSocketIO serves Socket.IO at its own path beside the API.
-func withSocketIO(api, sio http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, socketio.Path) {
-			sio.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
-}
-
-// socketioHub serves Socket.IO connections with the JSON websocket's hub.
-type socketioHub struct{ *ws.Hub }
-
-// Attach implements socketio.Hub.
-func (h socketioHub) Attach(conn socketio.Conn, principal domain.Principal) socketio.Peer {
-	return h.Hub.Attach(conn, principal)
 }

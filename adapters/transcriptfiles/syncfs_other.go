@@ -1,13 +1,13 @@
 //go:build !linux
 
-package projections
+package transcriptfiles
 
 import (
 	"errors"
 	"os"
 )
 
-// canSyncfs tells whether fileSyncer tries syncfs before fsyncs: only
+// canSyncfs tells whether Sync tries syncfs before fsyncs: only
 // Linux has it.
 const canSyncfs = false
 

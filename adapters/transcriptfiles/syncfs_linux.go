@@ -1,4 +1,4 @@
-package projections
+package transcriptfiles
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// canSyncfs tells whether fileSyncer tries syncfs before fsyncs.
+// canSyncfs tells whether Sync tries syncfs before fsyncs.
 const canSyncfs = true
 
 // errNoSyncfs is what syncfs returns where the kernel lacks it.

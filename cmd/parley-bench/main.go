@@ -1,22 +1,47 @@
+// Command parley-bench is Parley's load generator: real websocket clients
+// that drive a running Parley server through its public API and measure it
+// against a raw websocket echo server under the same load.
+//
+//	parley-bench [chat|fanout|connections|init|echo] [flags]
+//
+// Run "parley-bench -h" for the flags. It is a program of its own so that
+// the server binary does not carry the generator or its histogram library.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
-	"github.com/parley-chat/parley/test/loadgen"
+	"github.com/parley-chat/parley/adapters/loadgen"
 )
 
-// benchCommand runs "parley bench": the load generator.
-func benchCommand(ctx context.Context, args []string) error {
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			// -h or --help: the usage is printed, which is what was asked.
+			return
+		}
+		fmt.Fprintln(os.Stderr, "parley-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses the command line into a load generator configuration and
+// runs it, or serves the echo ceiling when started as its child process.
+func run(ctx context.Context, args []string) error {
 	cfg := loadgen.Defaults()
 	var echoServer string
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("parley-bench", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: parley bench [%s] [flags]
+		fmt.Fprintf(fs.Output(), `Usage: parley-bench [%s] [flags]
 
 Load generator: real websocket clients against a running Parley. Every run
 also measures a raw websocket echo server under the same load (--baseline)
@@ -55,15 +80,15 @@ Flags:
 	fs.StringVar(&cfg.ServerProfile, "server-profile", "", "write a CPU profile of the server over the measured window to this file")
 	fs.BoolVar(&cfg.JSON, "json", false, "write the report as JSON")
 	fs.BoolVar(&cfg.Progress, "progress", cfg.Progress, "draw a progress line when the error output is a terminal")
-	fs.StringVar(&echoServer, "echo-server", "", "serve the echo ceiling on this loopback address until standard input ends (used by bench itself)")
-	if err := parseFlags(fs, args); err != nil {
+	fs.StringVar(&echoServer, "echo-server", "", "serve the echo ceiling on this loopback address until standard input ends (used by parley-bench itself)")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if echoServer != "" {
 		return loadgen.ServeEcho(ctx, echoServer, os.Stdout, os.Stdin)
 	}
 	if exe, err := os.Executable(); err == nil {
-		cfg.EchoCommand = []string{exe, "bench", "--echo-server", "127.0.0.1:0"}
+		cfg.EchoCommand = []string{exe, "--echo-server", "127.0.0.1:0"}
 	}
 	_, err := loadgen.Run(ctx, cfg, os.Stdout, os.Stderr)
 	return err
