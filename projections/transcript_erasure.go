@@ -15,6 +15,6 @@ func (p *Transcripts) erased(rec domain.RecordedEvent) bool {
 	if !ok {
 		return false
 	}
-	_, err := p.files.load(id)
+	_, err := p.files.Load(id)
 	return err == nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // This file says which values are personal: it walks the events that hold
@@ -73,7 +74,7 @@ func messageValues(m *domain.Message, customer string, f func(string) string) bo
 
 // decodeMessage decodes a stored message's data.
 func decodeMessage(data []byte) (domain.Message, error) {
-	if m, ok := domain.DecodePlainMessage(data); ok {
+	if m, ok := storedjson.DecodeMessage(data); ok {
 		return m, nil
 	}
 	var m domain.Message
@@ -84,5 +85,5 @@ func decodeMessage(data []byte) (domain.Message, error) {
 // encodeMessage encodes a message as the store keeps it.
 func encodeMessage(m *domain.Message) ([]byte, error) {
 	m.Sequence = nil
-	return domain.AppendMessage(nil, m)
+	return storedjson.AppendMessage(nil, m)
 }

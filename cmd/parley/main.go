@@ -7,7 +7,6 @@
 //	                        erase a customer's personal data
 //	parley store verify|repair --data-dir D
 //	                        check or repair the embedded store's log
-//	parley bench [scenario] load-test a running server
 //
 // Run "parley <command> -h" for a command's flags.
 package main
@@ -54,8 +53,6 @@ func run(ctx context.Context, args []string) error {
 		return eraseCommand(ctx, args[1:])
 	case "store":
 		return storeCommand(args[1:])
-	case "bench":
-		return benchCommand(ctx, args[1:])
 	case "help", "-h", "--help":
 		usage()
 		return nil
@@ -79,10 +76,11 @@ Commands:
              read the embedded store's whole log and report every damaged span
   store repair --data-dir D
              keep every intact record, move damaged spans to a quarantine file
-  bench      load generator: chat, fanout, connections, init, against a running server
 
 Run "parley <command> -h" for the flags of a command. Every flag can also be
 set with an environment variable: --data-dir is PARLEY_DATA_DIR, and so on.
+
+The load generator is its own program, parley-bench.
 `)
 }
 

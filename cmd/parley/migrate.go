@@ -18,17 +18,19 @@ import (
 	"github.com/parley-chat/parley/adapters/esdb"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/migration"
+	"github.com/parley-chat/parley/eventschemas"
 )
 
 const migrateUsage = `Usage: parley migrate --from STORE --to STORE
 
-Copies every stream of one event store into another, in order, with each
+Checks every event of the source against its schema, then copies every
+stream of one event store into another, in order, with each
 event's id, type, data, metadata, revision and recorded time; then checks
 that every stream holds the same events on both sides, comparing each
 event's id, type, data and metadata. Customers' personal data written
 before encryption is sealed on the way (ADR 41): such events are compared
-by id and type; sealed history is copied as it is, with its keys. It reports how many events it copied
-and how many the target held already. Running it again is safe: what the
+by id and type; sealed history is copied as it is, with its keys. It
+reports how many events it copied and how many the target held already. Running it again is safe: what the
 target holds already is not copied twice.
 
 STORE is an EventStoreDB connection string (esdb://host:2113?tls=false,
@@ -72,6 +74,10 @@ func migrateCommand(ctx context.Context, args []string) error {
 	}
 	defer target.Close()
 
+	reg, err := eventschemas.Load()
+	if err != nil {
+		return err
+	}
 	sealed, closeKeys, err := sealTarget(dst, target, src, source, *secretFile)
 	if err != nil {
 		return err
@@ -79,7 +85,7 @@ func migrateCommand(ctx context.Context, args []string) error {
 	defer closeKeys()
 
 	progress := newMigrateProgress(os.Stderr)
-	c := migration.New(source, sealed, migration.Options{Progress: progress.update, Sealing: true, Stored: target})
+	c := migration.New(source, sealed, migration.Options{Progress: progress.update, Check: reg.CheckRecorded, Sealing: true, Stored: target})
 	rep, err := c.Run(ctx)
 	progress.done()
 	if err != nil {

@@ -54,6 +54,14 @@ func newEraser(sealed *personaldata.Store) *erasure.Eraser {
 	return &erasure.Eraser{Store: sealed, History: sealed.Below(), Keys: sealed.Keys(), Now: time.Now}
 }
 
+// eraseWith is the REST API's erasure, through sealed.
+func eraseWith(sealed *personaldata.Store) func(ctx context.Context, customerID string) error {
+	return func(ctx context.Context, customerID string) error {
+		_, err := newEraser(sealed).Erase(ctx, customerID)
+		return err
+	}
+}
+
 const eraseUsage = `Usage: parley erase --customer ID [--data-dir D | --store URL]
 
 Erases a customer's personal data: destroys their data key, so that every
