@@ -369,7 +369,7 @@ func TestChecked_TrustsLatestVersionOnRead(t *testing.T) {
 	bad := mutate(t, chat.Data, func(m map[string]any) { m["tag"] = "secret" })
 	odd := []byte(`{"agentId":"ann","conversationId":"c1","timestamp":"2026-12-04T09:00:00Z","extra":true}`)
 	for name, rec := range map[string]domain.RecordedEvent{
-		"message at its latest version":       recorded(0, domain.EventChatMessage, 1, bad),
+		"message at its latest version":       recorded(0, domain.EventChatMessage, domain.SchemaVersions[domain.EventChatMessage], bad),
 		"routing event at its latest version": recorded(0, "AgentClaimed", 1, odd),
 	} {
 		for reader, read := range readers {
