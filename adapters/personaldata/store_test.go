@@ -251,3 +251,16 @@ func TestErasedIdentityCannotStartAgain(t *testing.T) {
 		t.Fatalf("got %v, want code %s", err, domain.CodeErased)
 	}
 }
+
+// Given a customer whose participant id JSON escapes (so its bytes are not
+// in the message as they are), their messages are sealed all the same.
+func TestEscapedCustomerIDIsSealed(t *testing.T) {
+	f := open(t, t.TempDir())
+	events := conversation(t, "c<&>", "Ada", "ada@example.com", "Escaped but mine.")
+	appendAll(t, f.store, "c<&>", events)
+	for _, rec := range read(t, f.inner, "c<&>") {
+		if bytes.Contains(rec.Data, []byte("Escaped but mine.")) {
+			t.Fatalf("%s holds the customer's line in clear: %s", rec.Type, rec.Data)
+		}
+	}
+}
