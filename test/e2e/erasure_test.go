@@ -245,3 +245,36 @@ func transcriptFiles(t *testing.T, dir string) []string {
 	files, _ := filepath.Glob(filepath.Join(dir, "transcripts", "*", "*.json"))
 	return files
 }
+
+// TestErasureLiveConversation erases a customer while their conversation
+// is open: an agent who joins then sees [erased] in the websocket view, and
+// the customer's next message is refused with personal_data_erased.
+func TestErasureLiveConversation(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	p := &person{first: "Cordelia", last: "Wexford", email: "cordelia.wexford@example.org", line: "Ring me on the landline."}
+	p.chat = startChat(t, s, map[string]any{"channel": "web", "firstName": p.first, "lastName": p.last, "email": p.email})
+	customer := dial(t, s, "customer")
+	defer customer.conn.Close()
+	customer.mustCall("joinConversation", map[string]any{"conversationId": p.chat.ConversationID, "token": p.chat.Token})
+	customer.mustCall("sendMessage", map[string]any{"type": "ChatMessage", "text": p.line})
+	if code := s.do(t, "DELETE", "/api/customers/"+customerIDOf(t, s, p)+"/personal-data", nil, nil); code != http.StatusNoContent {
+		t.Fatalf("erasure: status %d", code)
+	}
+
+	agent := dialAs(t, s, "agent", agentKey)
+	defer agent.conn.Close()
+	agent.mustCall("joinConversation", map[string]any{"conversationId": p.chat.ConversationID, "name": "Grace"})
+	info := agent.next("conversationInfo").Data
+	for _, v := range p.secrets() {
+		if bytes.Contains(info, []byte(v)) {
+			t.Errorf("the agent's conversationInfo holds %q after the erasure: %s", v, info)
+		}
+	}
+	if !bytes.Contains(info, []byte(domain.Erased)) {
+		t.Errorf("the agent's conversationInfo shows no %s: %s", domain.Erased, info)
+	}
+	f := customer.call("sendMessage", map[string]any{"type": "ChatMessage", "text": "Still there?"})
+	if e := decode[errorBody](t, f.Data); f.Event != "error" || e.Code != "personal_data_erased" {
+		t.Fatalf("the erased customer's next message: %s %s, want error personal_data_erased", f.Event, f.Data)
+	}
+}
