@@ -12,7 +12,7 @@ import (
 
 // sealStart gives the customer their customer id (the blind index), which
 // names their data key, and seals the personal values with that key.
-func (s *Store) sealStart(ctx context.Context, conv string, e domain.EventData) (domain.EventData, []byte, error) {
+func (s *Store) sealStart(ctx context.Context, e domain.EventData) (domain.EventData, []byte, error) {
 	var start domain.ConversationStarted
 	if err := json.Unmarshal(e.Data, &start); err != nil {
 		return e, nil, fmt.Errorf("personal data: decode %s %s: %w", e.Type, e.ID, err)
@@ -39,7 +39,6 @@ func (s *Store) sealStart(ctx context.Context, conv string, e domain.EventData) 
 		return e, nil, err
 	}
 	e.Metadata.KeyID = keyID
-	s.remember(conv, subject{customer: start.Customer.ParticipantID, keyID: keyID})
 	return e, plain, nil
 }
 

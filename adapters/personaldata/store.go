@@ -112,8 +112,15 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 		return res, err
 	}
 	for _, e := range sealed {
-		if e.Type == domain.EventPersonalDataErased {
+		switch e.Type {
+		case domain.EventPersonalDataErased:
 			s.erased(e.Data)
+		case domain.EventConversationStarted:
+			// Only now: of two starts racing for one conversation, the
+			// one stored names the customer.
+			if sub, ok := startSubject(domain.RecordedEvent{Type: e.Type, Data: e.Data, Metadata: e.Metadata}); ok {
+				s.remember(conv, sub)
+			}
 		}
 	}
 	return res, nil
@@ -129,7 +136,7 @@ func (s *Store) seal(ctx context.Context, conv string, e domain.EventData) (doma
 	var err error
 	switch e.Type {
 	case domain.EventConversationStarted:
-		e, plain, err = s.sealStart(ctx, conv, e)
+		e, plain, err = s.sealStart(ctx, e)
 	case domain.EventChatMessage, domain.EventActivityMessage:
 		e, plain, err = s.sealMessage(ctx, conv, e)
 	}

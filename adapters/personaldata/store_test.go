@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -261,6 +262,31 @@ func TestEscapedCustomerIDIsSealed(t *testing.T) {
 	for _, rec := range read(t, f.inner, "c<&>") {
 		if bytes.Contains(rec.Data, []byte("Escaped but mine.")) {
 			t.Fatalf("%s holds the customer's line in clear: %s", rec.Type, rec.Data)
+		}
+	}
+}
+
+// Given two starts racing for one conversation, the one that lost does not
+// decide whose messages are sealed.
+func TestLosingStartDoesNotNameTheCustomer(t *testing.T) {
+	f := open(t, t.TempDir())
+	won := conversation(t, "race", "Ada", "ada@example.com", "I won the race.")
+	lost := conversation(t, "race", "Ada", "ada@example.com", "unused")
+	var wev *domain.WrongExpectedVersionError
+	ctx := context.Background()
+	if _, err := f.store.Append(ctx, domain.StreamName("race"), domain.NoStream(), won[:1]); err != nil {
+		t.Fatal(err)
+	}
+	lostStart := lost[0]
+	lostStart.ID = "00000000-0000-4000-8000-0000000000ff"
+	lostStart.Data = bytes.Replace(lostStart.Data, []byte(`"cust-race"`), []byte(`"someone-else"`), 1)
+	if _, err := f.store.Append(ctx, domain.StreamName("race"), domain.NoStream(), []domain.EventData{lostStart}); !errors.As(err, &wev) {
+		t.Fatalf("the second start: %v, want a wrong expected version", err)
+	}
+	appendAll(t, f.store, "race", won[1:])
+	for _, rec := range read(t, f.inner, "race") {
+		if bytes.Contains(rec.Data, []byte("I won the race.")) {
+			t.Fatalf("the winner's line is in clear: %s", rec.Data)
 		}
 	}
 }
