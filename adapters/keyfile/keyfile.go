@@ -56,6 +56,7 @@ type File struct {
 	f     *os.File
 	slots map[string]*slot
 	n     int64 // slots in the file
+	sync  groupSync
 }
 
 type slot struct {
@@ -189,19 +190,32 @@ func (k *File) put(id string, key []byte) ([]byte, error) {
 		return nil, err
 	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	if s, ok := k.slots[id]; ok {
-		if s.key == nil {
-			return nil, domain.ErrKeyErased(id)
+	s, ok := k.slots[id]
+	if !ok {
+		if _, err := k.f.WriteAt(encodeSlot(stateLive, id, key), k.n*slotSize); err != nil {
+			k.mu.Unlock()
+			return nil, fmt.Errorf("key file: create: %w", err)
 		}
-		return s.key, nil
+		s = &slot{index: k.n, key: key}
+		k.slots[id] = s
+		k.n++
 	}
-	if err := k.writeSlot(k.n, encodeSlot(stateLive, id, key)); err != nil {
+	key, f := s.key, k.f
+	k.mu.Unlock()
+	if key == nil {
+		return nil, domain.ErrKeyErased(id)
+	}
+	// A key found here may have been written by a create still syncing.
+	if err := k.sync.upTo(f, s.index+1, k.slotsWritten); err != nil {
 		return nil, fmt.Errorf("key file: create: %w", err)
 	}
-	k.slots[id] = &slot{index: k.n, key: key}
-	k.n++
 	return key, nil
+}
+
+func (k *File) slotsWritten() int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.n
 }
 
 // Get implements domain.PersonalDataKeys.
