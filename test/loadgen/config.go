@@ -44,8 +44,8 @@ type Config struct {
 	Scenario string
 	// Target is the base URL of the Parley server (http://127.0.0.1:8080).
 	Target string
-	// Targets, when it holds more than one base URL, are several Parley
-	// nodes on one store, used instead of Target: each chat pair's
+	// Targets, when given, are used instead of Target; several are Parley
+	// nodes on one store, driven as one system: each chat pair's
 	// customer is on one node and its agent on the next, so every message
 	// crosses nodes, and the server's CPU is summed over all of them.
 	Targets []string

@@ -7,10 +7,10 @@ import (
 	"sync/atomic"
 )
 
-// targets are the base URLs the run drives: Targets when it names several
-// nodes, else Target alone.
+// targets are the base URLs the run drives: Targets when given, else
+// Target alone.
 func (c Config) targets() []string {
-	if len(c.Targets) > 1 {
+	if len(c.Targets) > 0 {
 		return c.Targets
 	}
 	return []string{c.Target}
