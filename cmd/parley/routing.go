@@ -81,12 +81,12 @@ func (p *routingParts) api() *httpapi.RoutingConfig {
 	return &httpapi.RoutingConfig{Enqueue: p.router.Enqueue, View: p.board, QueueNames: p.queues.Names()}
 }
 
-// catchUp folds into the routing board the history up to after, which the
-// feed skips when it resumes after the connectors' snapshot. The board has
-// no snapshot of its own yet, so with a snapshot it still reads that part of
-// the history at start (ADR 28).
-func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, after domain.After) error {
-	var from domain.After
+// catchUp folds into the routing board the history from from (the board's
+// own snapshot, or 0) up to after, which the feed skips when it resumes
+// after the connectors' snapshot. The two snapshots are saved at the same
+// events, so this is usually nothing (ADR 28); a board snapshot newer than
+// after is harmless, since the board folds each stream revision once.
+func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, from, after domain.After) error {
 	for from < after {
 		recs, err := store.ReadAll(ctx, from, 1000)
 		if err != nil {

@@ -182,6 +182,8 @@ type Main struct {
 	snapshots  *projections.Snapshotter
 	feedStatus projections.FeedStatus
 	node       string
+	// routingSnapshots saves the routing board beside the connectors.
+	routingSnapshots *projections.Snapshotter
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
@@ -253,7 +255,9 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.snapshots = m.connectorsSnapshotter(connectors)
 	after := m.restoreConnectors(ctx, store, connectors, m.snapshots.File)
-	if err := routed.catchUp(ctx, store, after); err != nil {
+	m.routingSnapshots = m.routingSnapshotter(routed.board)
+	boardAfter := m.restoreRouting(ctx, store, routed.board, m.routingSnapshots.File)
+	if err := routed.catchUp(ctx, store, boardAfter, after); err != nil {
 		return err
 	}
 	if err := m.startFeed(ctx, store, after, func(_ context.Context, e *projections.FeedEvent) error {
@@ -262,7 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		return connectors.Apply(e)
-	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle); err != nil {
+	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle, m.routingSnapshots.Handle); err != nil {
 		return err
 	}
 	m.routed.Add(1)
@@ -389,6 +393,7 @@ func (m *Main) Close() error {
 		m.transcripts.Wait()
 		if m.snapshots != nil {
 			m.snapshots.Flush()
+			m.routingSnapshots.Flush()
 		}
 		m.routed.Wait()
 	}

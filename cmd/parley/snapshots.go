@@ -37,24 +37,57 @@ func (m *Main) connectorsSnapshotter(connectors *projections.Connectors) *projec
 // position the feed starts after: the snapshot's, when the store still
 // holds the event it names there, else 0, the whole history.
 func (m *Main) restoreConnectors(ctx context.Context, store domain.EventStore, connectors *projections.Connectors, file projections.SnapshotFile) domain.After {
-	var st projections.ConnectorsState
-	cp, ok, err := file.Load(&st)
-	if err != nil {
-		m.Logger.Warn("ignoring the connectors' snapshot; folding the whole history", "err", err)
-		return 0
-	}
+	st, after, ok := loadSnapshot[projections.ConnectorsState](ctx, m, store, file, "connectors")
 	if !ok {
 		return 0
 	}
-	holds, err := cp.Holds(ctx, store)
-	if err != nil || !holds {
-		m.Logger.Warn("ignoring the connectors' snapshot: the store does not hold the event it ends with; folding the whole history",
-			"file", file.Path, "after", cp.After, "err", err)
+	connectors.Restore(st)
+	m.Logger.Info("connectors restored from their snapshot", "after", after, "conversations", len(st.Convs))
+	return after
+}
+
+func (m *Main) routingSnapshotter(board *projections.Routing) *projections.Snapshotter {
+	return &projections.Snapshotter{
+		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", "routing.snapshot")},
+		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger,
+		State: func() any { return board.State() },
+	}
+}
+
+// restoreRouting loads the routing board's snapshot and returns the
+// position the board has folded the history to (0: none). Without it the
+// board folds the whole history at every start, however recent the
+// connectors' snapshot.
+func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, board *projections.Routing, file projections.SnapshotFile) domain.After {
+	st, after, ok := loadSnapshot[projections.RoutingState](ctx, m, store, file, "routing")
+	if !ok {
 		return 0
 	}
-	connectors.Restore(st)
-	m.Logger.Info("connectors restored from their snapshot", "after", cp.After, "conversations", len(st.Convs))
-	return cp.After
+	board.Restore(st)
+	m.Logger.Info("routing restored from its snapshot", "after", after, "conversations", len(st.Convs))
+	return after
+}
+
+// loadSnapshot reads a read model's snapshot; ok is false when there is
+// none, or it cannot be used: unreadable, or the store no longer holds the
+// event it ends with (another store, after a migration).
+func loadSnapshot[T any](ctx context.Context, m *Main, store domain.EventStore, file projections.SnapshotFile, name string) (T, domain.After, bool) {
+	var st T
+	cp, ok, err := file.Load(&st)
+	if err != nil {
+		m.Logger.Warn("ignoring a read model's snapshot; folding the whole history", "read model", name, "err", err)
+		return st, 0, false
+	}
+	if !ok {
+		return st, 0, false
+	}
+	holds, err := cp.Holds(ctx, store)
+	if err != nil || !holds {
+		m.Logger.Warn("ignoring a read model's snapshot: the store does not hold the event it ends with; folding the whole history",
+			"read model", name, "file", file.Path, "after", cp.After, "err", err)
+		return st, 0, false
+	}
+	return st, cp.After, true
 }
 
 // nodeID returns the id this node's claims carry, kept in
