@@ -26,10 +26,14 @@ const (
 )
 
 func (m *Main) connectorsSnapshotter(connectors *projections.Connectors) *projections.Snapshotter {
+	return m.snapshotter("connectors.snapshot", func() any { return connectors.State() })
+}
+
+// snapshotter saves a read model's state to <data-dir>/readmodels/name.
+func (m *Main) snapshotter(name string, state func() any) *projections.Snapshotter {
 	return &projections.Snapshotter{
-		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", "connectors.snapshot")},
-		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger,
-		State: func() any { return connectors.State() },
+		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", name)},
+		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger, State: state,
 	}
 }
 
@@ -47,11 +51,7 @@ func (m *Main) restoreConnectors(ctx context.Context, store domain.EventStore, c
 }
 
 func (m *Main) routingSnapshotter(board *projections.Routing) *projections.Snapshotter {
-	return &projections.Snapshotter{
-		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", "routing.snapshot")},
-		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger,
-		State: func() any { return board.State() },
-	}
+	return m.snapshotter("routing.snapshot", func() any { return board.State() })
 }
 
 // restoreRouting loads the routing board's snapshot and returns the
