@@ -29,7 +29,7 @@ func TestRestartResumesFromTheSnapshot(t *testing.T) {
 
 	s = startServer(t, dir)
 	if logs := s.logs.String(); !strings.Contains(logs, "connectors restored from their snapshot") ||
-		!strings.Contains(logs, "routing restored from its snapshot") {
+		!strings.Contains(logs, "routing board restored from its snapshot") {
 		t.Fatalf("the restarted node did not restore the snapshots (connectors, routing):\n%s", logs)
 	}
 	sms = register(t, s, "sms", smsConnectorKey)
