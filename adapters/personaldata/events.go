@@ -43,11 +43,18 @@ func (s *Store) sealStart(ctx context.Context, e domain.EventData) (domain.Event
 }
 
 // sealMessage seals the customer's values in a message of conversation
-// conv; a message without any passes as it is.
-func (s *Store) sealMessage(ctx context.Context, conv string, e domain.EventData) (domain.EventData, []byte, error) {
-	sub, err := s.subject(ctx, conv)
-	if err != nil || sub.keyID == "" {
+// conv, whose customer is started when its start is in the same append; a
+// message without any passes as it is.
+func (s *Store) sealMessage(ctx context.Context, conv string, e domain.EventData, started *subject) (domain.EventData, []byte, error) {
+	var sub subject
+	var err error
+	if started != nil {
+		sub = *started
+	} else if sub, err = s.subject(ctx, conv); err != nil {
 		return e, nil, err
+	}
+	if sub.keyID == "" {
+		return e, nil, nil
 	}
 	if plainID(sub.customer) && !bytes.Contains(e.Data, []byte(sub.customer)) {
 		return e, nil, nil // neither from nor to the customer: nothing to decode

@@ -94,12 +94,18 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 		return s.inner.Append(ctx, stream, expected, events)
 	}
 	sealed := make([]domain.EventData, len(events))
+	// started is the customer of a start earlier in this append: its
+	// messages are sealed for them before the start is stored.
+	var started *subject
 	for i, e := range events {
-		out, plain, err := s.seal(ctx, conv, e)
+		out, plain, err := s.seal(ctx, conv, e, started)
 		if err != nil {
 			return domain.AppendResult{}, err
 		}
 		sealed[i] = out
+		if sub, ok := startSubject(recordOf(out)); ok {
+			started = &sub
+		}
 		if plain != nil {
 			// Kept before the append: subscribers may be handed the event
 			// before Append returns. An append that fails leaves an entry
@@ -111,24 +117,27 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	if err != nil {
 		return res, err
 	}
+	if started != nil {
+		// Only now: of two starts racing for one conversation, the one
+		// stored names the customer.
+		s.remember(conv, *started)
+	}
 	for _, e := range sealed {
-		switch e.Type {
-		case domain.EventPersonalDataErased:
+		if e.Type == domain.EventPersonalDataErased {
 			s.erased(e.Data)
-		case domain.EventConversationStarted:
-			// Only now: of two starts racing for one conversation, the
-			// one stored names the customer.
-			if sub, ok := startSubject(domain.RecordedEvent{Type: e.Type, Data: e.Data, Metadata: e.Metadata}); ok {
-				s.remember(conv, sub)
-			}
 		}
 	}
 	return res, nil
 }
 
+// recordOf is e as the store will hold it, for the readers of stored events.
+func recordOf(e domain.EventData) domain.RecordedEvent {
+	return domain.RecordedEvent{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata}
+}
+
 // seal returns e with its personal values sealed and, when it sealed any,
 // the plain data as readers will see it.
-func (s *Store) seal(ctx context.Context, conv string, e domain.EventData) (domain.EventData, []byte, error) {
+func (s *Store) seal(ctx context.Context, conv string, e domain.EventData, started *subject) (domain.EventData, []byte, error) {
 	if e.Metadata.KeyID != "" {
 		return e, nil, s.adopt(ctx, e.Metadata.KeyID)
 	}
@@ -138,7 +147,7 @@ func (s *Store) seal(ctx context.Context, conv string, e domain.EventData) (doma
 	case domain.EventConversationStarted:
 		e, plain, err = s.sealStart(ctx, e)
 	case domain.EventChatMessage, domain.EventActivityMessage:
-		e, plain, err = s.sealMessage(ctx, conv, e)
+		e, plain, err = s.sealMessage(ctx, conv, e, started)
 	}
 	if plain != nil && e.Metadata.SchemaVersion != 0 {
 		// Older history copied in (parley migrate) has the shape of the

@@ -290,3 +290,20 @@ func TestLosingStartDoesNotNameTheCustomer(t *testing.T) {
 		}
 	}
 }
+
+// Given a whole conversation in one append (as parley migrate copies a
+// stream), its messages are sealed for the customer its start names.
+func TestOneAppendWithStartAndMessages(t *testing.T) {
+	f := open(t, t.TempDir())
+	events := conversation(t, "batch", "Ada", "ada@example.com", "All in one go.")
+	if _, err := f.store.Append(context.Background(), domain.StreamName("batch"), domain.NoStream(), events); err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range read(t, f.inner, "batch") {
+		for _, v := range []string{"Ada", "All in one go."} {
+			if bytes.Contains(rec.Data, []byte(v)) {
+				t.Errorf("%s holds %q in clear: %s", rec.Type, v, rec.Data)
+			}
+		}
+	}
+}
