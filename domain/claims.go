@@ -58,7 +58,7 @@ func (s Claims) Take(ctx context.Context, stream, holder string, ttl time.Durati
 	expected := NoStream()
 	for range claimAttempts {
 		now := s.Now()
-		data, err := EncodeEvent(s.NewID(), Claimed{Holder: holder, Until: FormatTime(now.Add(ttl)), Timestamp: FormatTime(now)}, Metadata{})
+		data, err := EncodeEvent(s.NewID(), Claimed{Holder: holder, Until: FormatTime(now.Add(ttl)), Timestamp: FormatTime(now)}, Metadata{Actor: SystemActor("claims")})
 		if err != nil {
 			return false, time.Time{}, err
 		}

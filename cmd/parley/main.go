@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string) error {
 		return storeCommand(args[1:])
 	case "bench":
 		return benchCommand(ctx, args[1:])
+	case "audit":
+		return auditCommand(ctx, args[1:])
 	case "help", "-h", "--help":
 		usage()
 		return nil
@@ -73,6 +75,8 @@ Commands:
              read the embedded store's whole log and report every damaged span
   store repair --data-dir D
              keep every intact record, move damaged spans to a quarantine file
+  audit verify [--conversation ID] [--store STORE]
+             check the hash chain of every conversation (ADR 40); non-zero exit on a break
   bench      load generator: chat, fanout, connections, init, against a running server
 
 Run "parley <command> -h" for the flags of a command. Every flag can also be

@@ -210,6 +210,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	verify := chainVerifier(store)
 	if m.ops, err = m.newOps(ctx); err != nil {
 		return errors.Join(err, store.Close())
 	}
@@ -289,6 +290,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Webhooks:        m.ops.webhooksAPI(),
 		Metrics:         m.ops.mainMetrics(m.Config.Ops),
 		OnError:         func(code domain.Code) { m.ops.metrics.Error("http", code) },
+		Verify:          verify,
 	}, svc, infos, store, uuid.NewString, m.Logger, m.ops.wrapWebsocket(creds, m.hub))
 	if err := m.ops.serveMetrics(m.Config.Ops.MetricsAddr, m.Logger); err != nil {
 		return err

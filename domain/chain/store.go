@@ -25,6 +25,10 @@ type Options struct {
 	// Heads is how many streams' last hashes are kept in memory (default
 	// 10,000). A stream not among them costs one read at its next append.
 	Heads int
+	// Raw is the store as it holds events, under whatever decorators
+	// inner adds (a schema check that upcasts on read): Verify reads it.
+	// Nil means inner.
+	Raw domain.EventStore
 }
 
 // Store is a domain.EventStore decorator that sets each appended event's
@@ -41,6 +45,7 @@ type Options struct {
 // is a retry that stores nothing, as the port promises.
 type Store struct {
 	inner domain.EventStore
+	raw   domain.EventStore
 	heads *heads
 	// locks serialise Any and StreamExists appends per stream on this node,
 	// so that they queue instead of racing to be tried again.
@@ -55,7 +60,15 @@ func New(inner domain.EventStore, opts Options) *Store {
 	if opts.Heads <= 0 {
 		opts.Heads = 10_000
 	}
-	return &Store{inner: inner, heads: newHeads(opts.Heads)}
+	if opts.Raw == nil {
+		opts.Raw = inner
+	}
+	return &Store{inner: inner, raw: opts.Raw, heads: newHeads(opts.Heads)}
+}
+
+// Verify checks the chain of one stream, on the stored bytes (see Verify).
+func (s *Store) Verify(ctx context.Context, stream string) (Result, error) {
+	return Verify(ctx, s.raw, stream)
 }
 
 // Append implements domain.EventStore.
