@@ -89,6 +89,21 @@ func TestAuditChainOnTheEmbeddedStore(t *testing.T) {
 		t.Errorf("actors by message: %v", actors)
 	}
 
+	// A connector's customer message names the connector.
+	var sms struct {
+		Events []chainedEvent `json:"events"`
+	}
+	if code := s.do(t, "GET", "/api/conversations/"+convs[2]+"/events", nil, &sms); code != http.StatusOK {
+		t.Fatalf("events: %d", code)
+	}
+	kinds := map[string]bool{}
+	for _, e := range sms.Events {
+		kinds[e.Metadata.Actor.Kind+":"+e.Metadata.Actor.ID] = true
+	}
+	if !kinds["connector:sms"] || !kinds["staff:agent-1"] {
+		t.Errorf("actors of the SMS conversation: %v", kinds)
+	}
+
 	// The API: valid, headed by the last event's hash; staff only.
 	v := verifyOn(t, s, convs[0])
 	if !v.Valid || v.Events != uint64(len(page.Events)) || v.Head != page.Events[len(page.Events)-1].Metadata.Hash || v.Unchained != 0 {
