@@ -128,6 +128,10 @@ func TestMigrateRoundTrip(t *testing.T) {
 		if got, want := withoutPositions(t, node, conv), withoutPositions(t, s, conv); got != want {
 			t.Fatalf("history of %s on the EventStoreDB copy:\n got %s\nwant %s", conv, got, want)
 		}
+		// The chain holds on both, over the same events and to the same head.
+		if got, want := verifyOn(t, node, conv), verifyOn(t, s, conv); !got.Valid || got != want {
+			t.Fatalf("verify of %s on the EventStoreDB copy = %+v, on the original %+v", conv, got, want)
+		}
 	}
 }
 
