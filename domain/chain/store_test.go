@@ -9,6 +9,15 @@ import (
 	"github.com/parley-chat/parley/domain/chain"
 )
 
+// bothStores opens each store the chain is tested on.
+var bothStores = []struct {
+	name string
+	open func(t *testing.T) domain.EventStore
+}{
+	{"embedded", func(t *testing.T) domain.EventStore { return openDisk(t) }},
+	{"eventstoredb", func(t *testing.T) domain.EventStore { return openESDB(t, startServer(t)) }},
+}
+
 // TestAppendsChain appends in every way the port allows and verifies the
 // stream, on both stores.
 func TestAppendsChain(t *testing.T) {
@@ -28,13 +37,7 @@ func TestAppendsChain(t *testing.T) {
 		"stream_exists and mixed":   {given: []step{{nil, 1}, {exists, 2}, {anyRev, 1}, {exact, 1}}},
 		"every append a cold cache": {given: []step{{anyRev, 1}, {exact, 2}, {exists, 1}, {anyRev, 3}}, coldCache: true},
 	}
-	for _, st := range []struct {
-		name string
-		open func(t *testing.T) domain.EventStore
-	}{
-		{"embedded", func(t *testing.T) domain.EventStore { return openDisk(t) }},
-		{"eventstoredb", func(t *testing.T) domain.EventStore { return openESDB(t, startServer(t)) }},
-	} {
+	for _, st := range bothStores {
 		t.Run(st.name, func(t *testing.T) {
 			inner := st.open(t)
 			for name, tc := range tests {
@@ -99,13 +102,7 @@ func TestChainStartsMidway(t *testing.T) {
 // from two decorators (two nodes) over one store; every event is stored
 // once and the chain holds.
 func TestConcurrentAppendsToOneStream(t *testing.T) {
-	for _, st := range []struct {
-		name string
-		open func(t *testing.T) domain.EventStore
-	}{
-		{"embedded", func(t *testing.T) domain.EventStore { return openDisk(t) }},
-		{"eventstoredb", func(t *testing.T) domain.EventStore { return openESDB(t, startServer(t)) }},
-	} {
+	for _, st := range bothStores {
 		t.Run(st.name, func(t *testing.T) {
 			inner := st.open(t)
 			nodes := []*chain.Store{chain.New(inner, chain.Options{}), chain.New(inner, chain.Options{})}
