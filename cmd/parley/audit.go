@@ -15,9 +15,10 @@ import (
 	"github.com/parley-chat/parley/domain/chain"
 )
 
-const auditUsage = `Usage: parley audit verify [--conversation ID] [--store STORE | --data-dir DIR]
+const auditUsage = `Usage: parley audit verify [--conversation ID | --all-streams] [--store STORE | --data-dir DIR]
 
-Checks the hash chain of every conversation stream (or of one conversation)
+Checks the hash chain of every conversation stream (or of one conversation,
+or, with --all-streams, of every stream: routing, presence, claims...)
 on the bytes the store holds (ADR 40), and prints a summary: how many
 streams and events were checked, how many events were stored before the
 chain (no hash; not a break), and every stream whose chain is broken, with
@@ -50,6 +51,7 @@ func auditCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), auditUsage); fs.PrintDefaults() }
 	conv := fs.String("conversation", "", "check only this conversation")
+	all := fs.Bool("all-streams", false, "check every stream, not only conversations")
 	storeFlag := fs.String("store", "", "the store to check: an esdb:// connection string or an embedded store's directory")
 	dataDir := fs.String("data-dir", "./data", "the embedded store's directory, when --store is not given")
 	logLevel := fs.String("log-level", "warn", "log level of the store: debug, info, warn or error")
@@ -85,7 +87,11 @@ func auditCommand(ctx context.Context, args []string) error {
 		results = []chain.Result{res}
 	} else {
 		progress := newVerifyProgress(os.Stdout)
-		results, err = chain.VerifyAll(ctx, store, domain.StreamPrefix, progress.update)
+		prefix := domain.StreamPrefix
+		if *all {
+			prefix = ""
+		}
+		results, err = chain.VerifyAll(ctx, store, prefix, progress.update)
 		progress.done()
 		if err != nil {
 			return fmt.Errorf("audit verify: %w", err)

@@ -121,6 +121,12 @@ func TestAuditChainOnTheEmbeddedStore(t *testing.T) {
 	if out, err := runAudit(t, "--data-dir", dataDir); err != nil || !strings.Contains(out, "every chain holds") {
 		t.Fatalf("audit verify of an intact store: %v\n%s", err, out)
 	}
+	// Every stream the server wrote (routing, presence, claims, connectors,
+	// deliveries) is chained from its first event.
+	if out, err := runAudit(t, "--data-dir", dataDir, "--all-streams"); err != nil || !strings.Contains(out, "every chain holds") ||
+		!strings.Contains(out, " 0 events in 0 streams unchained") {
+		t.Fatalf("audit verify --all-streams of an intact store: %v\n%s", err, out)
+	}
 
 	// When one byte of the first "Hello, I need help" changes.
 	stream, seq := tamperLog(t, filepath.Join(dataDir, diskstore.LogFile), []byte("Hello, I need help"))
