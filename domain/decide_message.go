@@ -66,7 +66,7 @@ func (cmd PostMessage) decide(c *Conversation, env Env) ([]Event, error) {
 	if n := runeCount(m.Text); n > env.Limits.MaxTextLength {
 		return nil, FieldError(CodeInvalidMessage, "text", "text has %d characters, more than the limit of %d", n, env.Limits.MaxTextLength)
 	}
-	if err := checkMessageTexts(m); err != nil {
+	if err := CheckMessageTexts(m); err != nil {
 		return nil, err
 	}
 	m.Timestamp = FormatTime(env.Now)
@@ -148,9 +148,11 @@ func isJSONObject(raw json.RawMessage) bool {
 	return len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(raw)
 }
 
-// checkMessageTexts refuses control characters in what a message shows:
-// its text, its sender's name and its attachments' names.
-func checkMessageTexts(m Message) error {
+// CheckMessageTexts refuses control characters in what a message shows:
+// its text, its sender's name and its attachments' names. The service
+// checks them before it starts a conversation for a channel message, so
+// that a bad message starts nothing.
+func CheckMessageTexts(m Message) error {
 	if err := CheckText("text", m.Text); err != nil {
 		return err
 	}

@@ -47,6 +47,18 @@ func (p PersonalData) identity() string {
 	return ""
 }
 
+// RequestedConversationID returns the conversation id that cmd's request
+// always yields, derived from the channel, the customer's identity and the
+// request id, so that a repeated init starts one conversation. It reports
+// false when cmd has no request id or names no customer identity.
+func (cmd StartConversation) RequestedConversationID() (string, bool) {
+	who := cmd.Personal.identity()
+	if cmd.RequestID == "" || who == "" {
+		return "", false
+	}
+	return NameUUID("init\x00" + cmd.Channel + "\x00" + who + "\x00" + cmd.RequestID), true
+}
+
 // AlreadyStartedError tells that a start request was seen before: the
 // conversation it started is Started.
 type AlreadyStartedError struct {

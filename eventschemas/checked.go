@@ -27,23 +27,23 @@ type checked struct {
 // missed a schema change. The error, a *domain.Error with code
 // domain.CodeSchema, names the event's index and id, and the failing field.
 //
-// Every read path (ReadStream, ReadAll, SubscribeToStream, SubscribeToAll)
-// validates each event of a type with a schema against the version it was
-// recorded with, then upcasts it to the latest version, rewriting Data and
-// Metadata.SchemaVersion; readers therefore only ever see current shapes.
-// An event that fails is an error (code domain.CodeInternal: the store, not
-// the caller, is at fault; the schema violation is its cause) that ends the
-// read or the subscription rather than being skipped or passed on: the
-// conversation state and every projection are folds over the whole stream,
-// so dropping one event would silently build state that history does not
-// support (a join that never happened, a gap in the message sequence), and
-// passing it on would let zero values stand in for fields that are not
-// there. Stopping at that event keeps the fault visible, at a known
-// position, until the stored data or an upcaster is fixed.
+// Reads trust what Parley wrote (ADR 32): an event at its type's latest
+// schema version was checked when it was appended and is passed on
+// untouched, without being checked again. An event at an older version
+// (written by an older build) is validated against the version it was
+// recorded with and upcast to the latest on every read path (ReadStream,
+// ReadAll, SubscribeToStream, SubscribeToAll), rewriting Data and
+// Metadata.SchemaVersion, so readers only ever see current shapes. An old
+// event that fails, or one at a version this build does not know, is an
+// error (code domain.CodeInternal: the store, not the caller, is at fault;
+// the schema violation is its cause) that ends the read or the
+// subscription rather than being skipped: state and projections are folds
+// over the whole stream. Checking every stored event against its schema is
+// the job of `parley store verify` and `parley migrate`
+// (Registry.CheckRecorded, VerifyStore).
 //
 // Events whose type has no schema, written to the same store by other
-// software, pass through reads untouched; so do routing events at their
-// latest version, checked when appended (ADR 29). Ping and Close are passed through.
+// software, pass through reads untouched. Ping and Close are passed through.
 //
 // Checked panics when inner or reg is nil: that is a wiring bug.
 func Checked(inner domain.EventStore, reg *Registry) domain.EventStore {
@@ -134,29 +134,14 @@ func (s *checked) checkRecorded(recs []domain.RecordedEvent) ([]domain.RecordedE
 	return out, nil
 }
 
-// checkOne validates a recorded event and upcasts it; changed reports
-// whether rec was rewritten.
+// checkOne upcasts a recorded event written at an older schema version;
+// changed reports whether rec was rewritten. Events at the latest version
+// were checked on append and pass untouched.
 func (s *checked) checkOne(rec domain.RecordedEvent) (_ domain.RecordedEvent, changed bool, err error) {
-	if !s.reg.known(rec.Type) {
+	if latest := s.reg.Latest(rec.Type); latest == 0 || rec.Metadata.SchemaVersion == latest {
 		return rec, false, nil
 	}
-	version := rec.Metadata.SchemaVersion
-	if trustedOnRead[rec.Type] && version == s.reg.Latest(rec.Type) {
-		return rec, false, nil
-	}
-	if err := s.reg.Validate(rec.Type, version, rec.Data); err != nil {
-		return rec, false, storedInvalid(wrap(err, readAt(rec)))
-	}
-	if version == s.reg.Latest(rec.Type) {
-		return rec, false, nil
-	}
-	data, version, err := s.reg.Upcast(rec.Type, version, rec.Data)
-	if err != nil {
-		return rec, false, storedInvalid(wrap(err, readAt(rec)))
-	}
-	rec.Data = data
-	rec.Metadata.SchemaVersion = version
-	return rec, true, nil
+	return s.reg.upcastRecorded(rec)
 }
 
 // readAt says which stored event an error is about, precisely enough for an
@@ -165,8 +150,6 @@ func readAt(rec domain.RecordedEvent) string {
 	return fmt.Sprintf("read %s %s at %s@%d (position %d)", rec.Type, rec.ID, rec.Stream, rec.Revision, rec.Position)
 }
 
-// wrap prefixes the message of a schema error with where it happened,
-// keeping its code, field and cause.
 // storedInvalid marks a stored event that fails its schema as the server's
 // fault, not the caller's: clients see a generic internal error, operators
 // the schema violation (kept as the cause) in the logs.
@@ -174,6 +157,8 @@ func storedInvalid(err error) error {
 	return &domain.Error{Code: domain.CodeInternal, Message: "a stored event fails its schema", Err: err}
 }
 
+// wrap prefixes the message of a schema error with where it happened,
+// keeping its code, field and cause.
 func wrap(err error, where string) error {
 	var derr *domain.Error
 	if !errors.As(err, &derr) {

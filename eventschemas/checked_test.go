@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/eventschemas"
 )
 
@@ -216,13 +217,18 @@ func TestChecked_ReadValidatesAndUpcasts(t *testing.T) {
 	}
 }
 
+// TestChecked_ReadRefusesInvalidEvents: an event at an older version must
+// pass its schema to be upcast, and a version this build does not know is
+// refused. Events at the latest version are trusted (ADR 32; see
+// TestChecked_TrustsLatestVersionOnRead).
 func TestChecked_ReadRefusesInvalidEvents(t *testing.T) {
 	chat := firstOf(t, domain.EventChatMessage, "")
-	bad := recorded(1, domain.EventChatMessage, 1, mutate(t, chat.Data, func(m map[string]any) { m["tag"] = "secret" }))
+	v1 := fixture(t, "ConversationStarted-v1.json")
+	badV1 := mutate(t, v1, func(m map[string]any) { m["channel"] = 7 })
 	for name, tt := range map[string]domain.RecordedEvent{
-		"invalid data":   bad,
-		"future version": recorded(1, domain.EventChatMessage, 2, chat.Data),
-		"no version":     recorded(1, domain.EventChatMessage, 0, chat.Data),
+		"invalid old version": recorded(1, domain.EventConversationStarted, 1, badV1),
+		"future version":      recorded(1, domain.EventChatMessage, 2, chat.Data),
+		"no version":          recorded(1, domain.EventChatMessage, 0, chat.Data),
 	} {
 		stored := []domain.RecordedEvent{recorded(0, domain.EventChatMessage, 1, chat.Data), tt}
 		for reader, read := range readers {
@@ -317,7 +323,7 @@ func memoryStore() *fakeStore {
 // schema's last line of defence refuses is not stored.
 func TestChecked_WithService(t *testing.T) {
 	inner := memoryStore()
-	svc, err := domain.NewService(domain.ServiceConfig{
+	svc, err := conversations.New(conversations.Config{
 		Store: eventschemas.Checked(inner, reg),
 		Now:   func() time.Time { return testNow },
 		NewID: newIDs(),
@@ -355,25 +361,47 @@ func TestChecked_WithService(t *testing.T) {
 	}
 }
 
-// TestChecked_TrustsRoutingEventsOnRead: a routing event at its latest
-// version is passed on unchecked (ADR 29); at another version it is still
-// checked, and so is every other event.
-func TestChecked_TrustsRoutingEventsOnRead(t *testing.T) {
+// TestChecked_TrustsLatestVersionOnRead: an event at its latest version
+// was checked on append and is passed on untouched, even when it would fail
+// its schema now (ADR 32); store verify and migrate report it instead.
+func TestChecked_TrustsLatestVersionOnRead(t *testing.T) {
+	chat := firstOf(t, domain.EventChatMessage, "")
+	bad := mutate(t, chat.Data, func(m map[string]any) { m["tag"] = "secret" })
 	odd := []byte(`{"agentId":"ann","conversationId":"c1","timestamp":"2026-12-04T09:00:00Z","extra":true}`)
-	for name, tt := range map[string]struct {
-		rec  domain.RecordedEvent
-		want bool
-	}{
-		"routing event at its latest version": {recorded(0, "AgentClaimed", 1, odd), true},
-		"routing event at another version":    {recorded(0, "AgentClaimed", 2, odd), false},
+	for name, rec := range map[string]domain.RecordedEvent{
+		"message at its latest version":       recorded(0, domain.EventChatMessage, 1, bad),
+		"routing event at its latest version": recorded(0, "AgentClaimed", 1, odd),
 	} {
 		for reader, read := range readers {
 			t.Run(name+"/"+reader, func(t *testing.T) {
-				_, err := read(t.Context(), eventschemas.Checked(replaying([]domain.RecordedEvent{tt.rec}), reg))
-				if (err == nil) != tt.want {
-					t.Fatalf("err = %v, want passed = %v", err, tt.want)
+				got, err := read(t.Context(), eventschemas.Checked(replaying([]domain.RecordedEvent{rec}), reg))
+				if err != nil || len(got) != 1 || !bytes.Equal(got[0].Data, rec.Data) || got[0].Metadata != rec.Metadata {
+					t.Fatalf("got %+v, %v; want the event untouched", got, err)
 				}
 			})
 		}
+		if err := reg.CheckRecorded(rec); domain.ErrorCode(err) != domain.CodeInternal || !strings.Contains(err.Error(), rec.ID) {
+			t.Errorf("%s: CheckRecorded = %v, want an internal error naming %s", name, err, rec.ID)
+		}
+	}
+}
+
+// TestVerifyStore: every stored event is checked, and the invalid ones are
+// counted and named in the store's order.
+func TestVerifyStore(t *testing.T) {
+	chat := firstOf(t, domain.EventChatMessage, "")
+	bad := mutate(t, chat.Data, func(m map[string]any) { delete(obj(m["from"]), "id") })
+	stored := []domain.RecordedEvent{
+		recorded(0, domain.EventConversationStarted, 1, fixture(t, "ConversationStarted-v1.json")),
+		recorded(1, domain.EventChatMessage, 1, chat.Data),
+		recorded(2, domain.EventChatMessage, 1, bad),
+		recorded(3, "OrderPlaced", 0, []byte("not even JSON")),
+	}
+	rep, err := eventschemas.VerifyStore(t.Context(), replaying(stored), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Events != 4 || rep.Invalid != 1 || len(rep.First) != 1 || !strings.Contains(rep.First[0].Error(), stored[2].ID) || !strings.Contains(rep.First[0].Error(), "from.id") {
+		t.Fatalf("got %+v, want 4 events, 1 invalid: %s on from.id", rep, stored[2].ID)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/transcriptmail"
 )
 
 // transcriptEmailEvents returns the outbox events of one request that failed
@@ -63,7 +64,7 @@ func TestValidate_TranscriptEmail(t *testing.T) {
 }
 
 func TestDecodeEvent_TranscriptEmail(t *testing.T) {
-	outbox := domain.NewTranscriptEmails()
+	outbox := transcriptmail.NewOutbox()
 	for i, d := range transcriptEmailEvents(t) {
 		e, err := domain.DecodeEvent(domain.RecordedEvent{ID: d.ID, Type: d.Type, Revision: uint64(i), Data: d.Data})
 		if err != nil || e == nil {
@@ -72,7 +73,7 @@ func TestDecodeEvent_TranscriptEmail(t *testing.T) {
 		outbox.Apply(e)
 	}
 	got := outbox.List()
-	if len(got) != 1 || got[0].Status != domain.EmailSent || got[0].Attempts != 2 || got[0].LastError == "" {
+	if len(got) != 1 || got[0].Status != transcriptmail.Sent || got[0].Attempts != 2 || got[0].LastError == "" {
 		t.Fatalf("outbox = %+v, want one request sent on attempt 2 after an error", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/eventschemas"
 	"github.com/parley-chat/parley/projections"
 	"github.com/parley-chat/parley/test/benchdata"
@@ -67,7 +68,7 @@ func BenchmarkFoldTranscript1000(b *testing.B) {
 // /api/conversations/{id} does once the index is cached.
 func BenchmarkPage500Long(b *testing.B) {
 	store := openStoreB(b)
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		b.Fatal(err)
 	}

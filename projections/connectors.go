@@ -191,7 +191,7 @@ func (x *Connectors) Registered(channel string) bool {
 	return x.channels[channel]
 }
 
-// Active implements domain.ChannelDirectory.
+// Active implements conversations.ChannelDirectory.
 func (x *Connectors) Active(channel, refID string) (string, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -199,7 +199,7 @@ func (x *Connectors) Active(channel, refID string) (string, bool) {
 	return id, ok
 }
 
-// Remember implements domain.ChannelDirectory.
+// Remember implements conversations.ChannelDirectory.
 func (x *Connectors) Remember(channel, refID, conv, customer string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // Conversation statuses.
@@ -39,8 +40,11 @@ type Info struct {
 	Since *int64 `json:"since,omitempty"`
 	// LostInRepair holds the sequences of events that a repair of the store
 	// found damaged and replaced with a placeholder (domain.LostInRepair).
-	LostInRepair []int64          `json:"lostInRepair,omitempty"`
-	Messages     []domain.Message `json:"messages"`
+	LostInRepair []int64 `json:"lostInRepair,omitempty"`
+	// AsOf, on a view of the past (SelectAt), is the event it stands
+	// right after; the live view has none.
+	AsOf     *AsOf            `json:"asOf,omitempty"`
+	Messages []domain.Message `json:"messages"`
 }
 
 // Summary describes a conversation.
@@ -121,7 +125,7 @@ func (x *Index) Apply(rec domain.RecordedEvent) error {
 	if int64(rec.Revision) <= x.Version {
 		return nil
 	}
-	e, err := domain.DecodeEvent(rec)
+	e, err := storedjson.DecodeEvent(rec)
 	if err != nil {
 		return err
 	}
@@ -228,7 +232,7 @@ func FoldInfo(id string, recs []domain.RecordedEvent) (*Info, error) {
 		if int64(rec.Revision) <= x.Version {
 			continue
 		}
-		e, err := domain.DecodeEvent(rec)
+		e, err := storedjson.DecodeEvent(rec)
 		if err != nil {
 			return nil, err
 		}

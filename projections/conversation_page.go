@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // DefaultPageSize is the most messages a page holds when not configured
@@ -124,7 +125,7 @@ func EachMessage(ctx context.Context, store domain.EventStore, id string, seqs [
 			if i == len(seqs) || int64(rec.Revision) != seqs[i] {
 				continue
 			}
-			e, err := domain.DecodeEvent(rec)
+			e, err := storedjson.DecodeEvent(rec)
 			if err != nil {
 				return err
 			}

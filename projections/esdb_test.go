@@ -13,6 +13,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/esdb"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/transcriptmail"
 	"github.com/parley-chat/parley/eventschemas"
 	"github.com/parley-chat/parley/projections"
 	"github.com/parley-chat/parley/test/esdbserver"
@@ -233,7 +234,7 @@ func TestOnEventStoreDB_MailerResumesAfterAnError(t *testing.T) {
 		}
 		eventually(t, "every mail sent", func() bool {
 			for _, id := range ids {
-				if e := emails(t, m, id); len(e) != 1 || e[0].Status != domain.EmailSent {
+				if e := emails(t, m, id); len(e) != 1 || e[0].Status != transcriptmail.Sent {
 					return false
 				}
 			}

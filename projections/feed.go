@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
+	"github.com/parley-chat/parley/domain/resubscribe"
 )
 
 // FeedEvent is one stored event on its way through the live feed. The feed's
@@ -34,7 +36,7 @@ func NewFeedEvent(rec domain.RecordedEvent) *FeedEvent {
 // on the first call only.
 func (e *FeedEvent) Event() (domain.Event, error) {
 	if !e.decoded {
-		e.event, e.err = domain.DecodeEvent(e.RecordedEvent)
+		e.event, e.err = storedjson.DecodeEvent(e.RecordedEvent)
 		e.decoded = true
 	}
 	return e.event, e.err
@@ -63,12 +65,12 @@ func RunFeedStatus(ctx context.Context, store domain.EventStore, after domain.Af
 			ready()
 		}
 	}
-	backoff := 50 * time.Millisecond
+	var wait resubscribe.Backoff
 	// One FeedEvent for the whole feed: an allocation per event would be
 	// garbage at the feed's rate, and consumers do not keep it.
 	fe := new(FeedEvent)
-	for {
-		err := store.SubscribeToAll(ctx, after, domain.Filter{},
+	return resubscribe.Loop(ctx, &wait, func() error {
+		return store.SubscribeToAll(ctx, after, domain.Filter{},
 			func(ctx context.Context, rec domain.RecordedEvent) error {
 				*fe = FeedEvent{RecordedEvent: rec}
 				for _, consume := range consumers {
@@ -77,23 +79,16 @@ func RunFeedStatus(ctx context.Context, store domain.EventStore, after domain.Af
 					}
 				}
 				after = domain.After(rec.Position)
-				backoff = 50 * time.Millisecond
+				wait.Reset()
 				status.set(nil)
 				return nil
 			}, domain.SubscribeOptions{OnCaughtUp: caughtUp})
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	}, func(err error, backoff time.Duration) bool {
 		if errors.Is(err, context.Canceled) {
-			return err
+			return false
 		}
 		status.set(err)
 		logger.Warn("live feed dropped; resuming", "err", err, "backoff", backoff)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
+		return true
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/eventschemas"
 	"github.com/parley-chat/parley/projections"
 )
@@ -28,7 +29,7 @@ func openStore(t *testing.T) domain.EventStore {
 // chat drives conversations through the domain's command service.
 type chat struct {
 	t   *testing.T
-	svc *domain.Service
+	svc *conversations.Service
 	id  string
 	cus domain.Participant
 }
@@ -38,9 +39,9 @@ var (
 	sup   = domain.Participant{ID: "sup-1", Name: "Sam", Role: domain.RoleSupervisor}
 )
 
-func newService(t *testing.T, store domain.EventStore) *domain.Service {
+func newService(t *testing.T, store domain.EventStore) *conversations.Service {
 	t.Helper()
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func newService(t *testing.T, store domain.EventStore) *domain.Service {
 }
 
 // startChat starts a conversation, with the customer and an agent joined.
-func startChat(t *testing.T, svc *domain.Service, email string) *chat {
+func startChat(t *testing.T, svc *conversations.Service, email string) *chat {
 	t.Helper()
 	started, err := svc.Start(t.Context(), domain.StartConversation{
 		Channel: "web", Language: "fr",

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -190,10 +191,7 @@ func replayFeed(b *testing.B, store domain.EventStore) {
 // replayTranscripts builds the transcript projection from the first event
 // into an empty directory, as a first start or a rebuild does.
 func replayTranscripts(b *testing.B, store domain.EventStore, dir string) {
-	t, err := projections.OpenTranscripts(dir, store, quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
+	t := openTranscriptsIn(b, dir, store, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := t.Run(ctx, cancel); err != context.Canceled {
@@ -271,7 +269,7 @@ func BenchmarkRebuild(b *testing.B) {
 			out := scratchDir(b)
 			before := cpuTime()
 			b.StartTimer()
-			if err := projections.WriteTranscriptFiles(out, files); err != nil {
+			if err := writeTranscriptFiles(out, files); err != nil {
 				b.Fatal(err)
 			}
 			b.StopTimer()
@@ -284,7 +282,7 @@ func BenchmarkRebuild(b *testing.B) {
 }
 
 // renderedTranscripts returns the transcript files of the history, by
-// path relative to the projection's directory, building them once.
+// conversation id (the name of each file), building them once.
 func renderedTranscripts(b *testing.B, dir string) map[string][]byte {
 	b.Helper()
 	rendered.once.Do(func() {
@@ -298,8 +296,7 @@ func renderedTranscripts(b *testing.B, dir string) map[string][]byte {
 				return err // the checkpoint is beside the shard directories
 			}
 			data, err := os.ReadFile(path)
-			rel, _ := filepath.Rel(out, path)
-			rendered.files[rel] = data
+			rendered.files[strings.TrimSuffix(filepath.Base(path), ".json")] = data
 			return err
 		})
 	})

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
-	"github.com/parley-chat/parley/domain/jsonscan"
 	"github.com/parley-chat/parley/domain/routing"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // Routing is the read model of routing: the routing model's board, kept
@@ -136,7 +136,7 @@ func (r *Routing) consumeConversation(e *FeedEvent) error {
 // Parley writes, which is then decoded.
 func scanStarted(data []byte) (domain.ConversationStarted, bool) {
 	var e domain.ConversationStarted
-	p := jsonscan.New(data)
+	p := storedjson.NewScanner(data)
 	p.Object(func(key []byte) bool {
 		switch string(key) {
 		case "subject":
@@ -185,7 +185,7 @@ type handOff struct {
 func scanHandOff(data []byte) (handOff, bool) {
 	var h handOff
 	var ts string
-	p := jsonscan.New(data)
+	p := storedjson.NewScanner(data)
 	p.Object(func(key []byte) bool {
 		switch string(key) {
 		case "from":

@@ -6,7 +6,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -96,25 +95,19 @@ var routingConversations = flag.Int("routing-conversations", 100_000, "conversat
 // the start of parley serve: the live feed over a history of 100,000 ended
 // conversations without routing, then over one where each was also queued
 // (Parley's handOff), claimed and assigned, and released by its end, with
-// the routing read model folding.
+// the routing read model folding (replay); and a start from the read
+// models' snapshots, with the board folding the history before them
+// (start-fold, as before the board had a snapshot) or restored from its
+// own (start-snapshot).
 func BenchmarkRoutingStartup(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds two stores of 100,000 conversations first")
 	}
 	n := *routingConversations
 	for _, routed := range []bool{false, true} {
-		dir, err := os.MkdirTemp("", "parley-routing-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		start := time.Now()
-		if err := fillRoutedStore(dir, n, routed); err != nil {
-			b.Fatal(err)
-		}
 		name := map[bool]string{false: "unrouted", true: "routed"}[routed]
-		fmt.Fprintf(os.Stderr, "BenchmarkRoutingStartup/%s: built the store in %s\n", name, time.Since(start).Round(time.Millisecond))
-		b.Run(name, func(b *testing.B) {
+		dir := routingStore(b, n, routed)
+		b.Run(name+"/replay", func(b *testing.B) {
 			// The least of the replays is reported: on a shared machine
 			// the others measure the neighbours too.
 			best, bestCPU := time.Duration(1<<62), time.Duration(1<<62)
@@ -133,6 +126,26 @@ func BenchmarkRoutingStartup(b *testing.B) {
 			b.ReportMetric(best.Seconds(), "feed-s")
 			b.ReportMetric(bestCPU.Seconds(), "feed-cpu-s")
 		})
+		// A start as parley serve makes it after a shutdown: from the
+		// snapshots, with the board folding the history before the
+		// connectors' one (before the board had a snapshot), or restored
+		// from its own.
+		connectors, board := startSnapshots(b, dir)
+		for _, withBoard := range []bool{false, true} {
+			mode := map[bool]string{false: "start-fold", true: "start-snapshot"}[withBoard]
+			b.Run(name+"/"+mode, func(b *testing.B) {
+				best, bestCPU := time.Duration(1<<62), time.Duration(1<<62)
+				for b.Loop() {
+					store := openChecked(b, dir)
+					start, cpu := time.Now(), cpuTime()
+					startFromSnapshots(b, store, connectors, board, withBoard)
+					best, bestCPU = min(best, time.Since(start)), min(bestCPU, cpuTime()-cpu)
+					store.Close()
+				}
+				b.ReportMetric(best.Seconds(), "start-s")
+				b.ReportMetric(bestCPU.Seconds(), "start-cpu-s")
+			})
+		}
 	}
 }
 

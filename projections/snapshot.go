@@ -3,9 +3,11 @@ package projections
 import (
 	"bufio"
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,14 +56,41 @@ type SnapshotFile struct {
 	Path string
 }
 
-// snapshotHeader is the first line of a snapshot file; the state follows.
+// snapshotHeader is the first line of a snapshot file; the state follows,
+// Bytes long, with Checksum its CRC-32C, so that a torn or damaged file is
+// refused instead of restoring a read model that the history never built.
 type snapshotHeader struct {
 	Format     string     `json:"format"`
 	Checkpoint Checkpoint `json:"checkpoint"`
+	Bytes      int        `json:"bytes"`
+	Checksum   uint32     `json:"crc32c"`
 }
 
-// Save writes state, as JSON, with cp.
+// ErrSnapshotFormat is returned by Load for a snapshot written in another
+// format, or of a state whose shape changed: the read model is folded from
+// the history instead.
+var ErrSnapshotFormat = errors.New("snapshot of another format")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Save writes state with cp: in its own binary form when state is an
+// encoding.BinaryMarshaler (a read model too large for JSON to load
+// quickly), else as JSON.
 func (f SnapshotFile) Save(cp Checkpoint, state any) error {
+	var body []byte
+	var err error
+	if m, ok := state.(encoding.BinaryMarshaler); ok {
+		body, err = m.MarshalBinary()
+	} else {
+		body, err = json.Marshal(state)
+	}
+	if err != nil {
+		return fmt.Errorf("snapshot %s: %w", f.Path, err)
+	}
+	head, err := json.Marshal(snapshotHeader{Format: snapshotFormat, Checkpoint: cp, Bytes: len(body), Checksum: crc32.Checksum(body, castagnoli)})
+	if err != nil {
+		return fmt.Errorf("snapshot %s: %w", f.Path, err)
+	}
 	if err := os.MkdirAll(filepath.Dir(f.Path), 0o750); err != nil {
 		return fmt.Errorf("snapshot %s: %w", f.Path, err)
 	}
@@ -71,14 +100,9 @@ func (f SnapshotFile) Save(cp Checkpoint, state any) error {
 		return fmt.Errorf("snapshot %s: %w", f.Path, err)
 	}
 	defer out.Close()
-	w := bufio.NewWriterSize(out, 1<<20)
-	enc := json.NewEncoder(w)
-	err = enc.Encode(snapshotHeader{Format: snapshotFormat, Checkpoint: cp})
+	_, err = out.Write(append(head, '\n'))
 	if err == nil {
-		err = enc.Encode(state)
-	}
-	if err == nil {
-		err = w.Flush()
+		_, err = out.Write(body)
 	}
 	if err == nil {
 		err = out.Sync()
@@ -96,12 +120,15 @@ func (f SnapshotFile) Save(cp Checkpoint, state any) error {
 	return nil
 }
 
-// snapshotFormat changes when a read model's state changes shape; a
-// snapshot of another format is ignored.
-const snapshotFormat = "parley.snapshot.v1"
+// snapshotFormat changes when the file's layout changes. v2 added the
+// length and checksum of the state.
+const snapshotFormat = "parley.snapshot.v2"
 
-// Load reads the snapshot into state and returns its checkpoint; ok is
-// false when there is none, or it is of another format.
+// Load reads the snapshot into state (an encoding.BinaryUnmarshaler when
+// Save was given a BinaryMarshaler) and returns its checkpoint; ok is false
+// when there is none. A snapshot of another format gives ErrSnapshotFormat;
+// one whose length or checksum does not hold, or that does not decode,
+// another error. Either way the caller folds the history instead.
 func (f SnapshotFile) Load(state any) (cp Checkpoint, ok bool, err error) {
 	in, err := os.Open(f.Path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -111,19 +138,38 @@ func (f SnapshotFile) Load(state any) (cp Checkpoint, ok bool, err error) {
 		return Checkpoint{}, false, err
 	}
 	defer in.Close()
-	dec := json.NewDecoder(bufio.NewReaderSize(in, 1<<20))
+	r := bufio.NewReaderSize(in, 1<<20)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("snapshot %s: no header: %w", f.Path, err)
+	}
 	var h snapshotHeader
-	if err := dec.Decode(&h); err != nil {
+	if err := json.Unmarshal(line, &h); err != nil {
 		return Checkpoint{}, false, fmt.Errorf("snapshot %s: %w", f.Path, err)
 	}
 	if h.Format != snapshotFormat {
-		return Checkpoint{}, false, nil
+		return Checkpoint{}, false, fmt.Errorf("snapshot %s: format %q, not %q: %w", f.Path, h.Format, snapshotFormat, ErrSnapshotFormat)
 	}
-	if err := dec.Decode(state); err != nil {
-		return Checkpoint{}, false, fmt.Errorf("snapshot %s: %w", f.Path, err)
+	if h.Bytes < 0 {
+		return Checkpoint{}, false, fmt.Errorf("snapshot %s: negative length", f.Path)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	body := make([]byte, h.Bytes)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return Checkpoint{}, false, fmt.Errorf("snapshot %s: shorter than its header says: %w", f.Path, err)
+	}
+	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
 		return Checkpoint{}, false, fmt.Errorf("snapshot %s: trailing data after the state", f.Path)
+	}
+	if crc32.Checksum(body, castagnoli) != h.Checksum {
+		return Checkpoint{}, false, fmt.Errorf("snapshot %s: checksum mismatch", f.Path)
+	}
+	if u, isBinary := state.(encoding.BinaryUnmarshaler); isBinary {
+		err = u.UnmarshalBinary(body)
+	} else {
+		err = json.Unmarshal(body, state)
+	}
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("snapshot %s: %w", f.Path, err)
 	}
 	return h.Checkpoint, true, nil
 }

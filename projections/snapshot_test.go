@@ -12,18 +12,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
 // smsHistory stores, on conversations of channel sms from n0 to n1, an
 // agent's messages, a delivery of some, and an end for every third.
-func smsHistory(t *testing.T, svc *domain.Service, n0, n1 int) {
+func smsHistory(t *testing.T, svc *conversations.Service, n0, n1 int) {
 	t.Helper()
 	ctx := t.Context()
-	if err := svc.RegisterConnector(ctx, domain.ConnectorRegistered{ID: "sms", Channel: "sms", Connection: "c"}, domain.Metadata{}); err != nil {
+	if err := svc.RegisterConnector(ctx, domain.RegisterConnector{ID: "sms", Channel: "sms", Connection: "c"}, domain.Metadata{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := n0; i < n1; i++ {
@@ -43,8 +42,9 @@ func smsHistory(t *testing.T, svc *domain.Service, n0, n1 int) {
 				t.Fatal(err)
 			}
 			if k == 0 && i%2 == 0 {
-				seq := res.Events[len(res.Events)-1].Revision
-				if err := svc.RecordDelivery(ctx, domain.MessageDelivered{MessageID: uuid.NewString(),
+				last := res.Events[len(res.Events)-1]
+				seq := last.Revision
+				if err := svc.RecordDelivery(ctx, domain.RecordDelivery{MessageID: last.Event.(domain.Message).ID,
 					ConversationID: id, Sequence: seq, Channel: "sms", Connector: "sms"}, domain.Metadata{}); err != nil {
 					t.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // TranscriptFormat is the version of the Transcript model and of what the
@@ -100,7 +101,7 @@ func (f *TranscriptFold) Apply(rec domain.RecordedEvent) error {
 		return fmt.Errorf("transcript of %s: event %d follows %d", f.t.ConversationID, rec.Revision, int64(f.next)-1)
 	}
 	f.next++
-	e, err := domain.DecodeEvent(rec)
+	e, err := storedjson.DecodeEvent(rec)
 	if err != nil {
 		return err
 	}

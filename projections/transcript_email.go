@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/transcriptmail"
 )
 
 // Retry defaults of transcript email delivery: attempts follow each other
@@ -56,7 +57,7 @@ type TranscriptMailer struct {
 	wake chan struct{}
 
 	mu     sync.Mutex
-	outbox *domain.TranscriptEmails
+	outbox *transcriptmail.Outbox
 	// heldElsewhere holds, per request, until when another node holds the
 	// claim on its next attempt; pick skips it until then.
 	heldElsewhere map[string]time.Time
@@ -91,7 +92,7 @@ func NewTranscriptMailer(cfg TranscriptMailerConfig) (*TranscriptMailer, error) 
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = DefaultEmailMaxBackoff
 	}
-	return &TranscriptMailer{cfg: cfg, wake: make(chan struct{}, 1), outbox: domain.NewTranscriptEmails()}, nil
+	return &TranscriptMailer{cfg: cfg, wake: make(chan struct{}, 1), outbox: transcriptmail.NewOutbox()}, nil
 }
 
 // Request stores a request to email the transcript of conversation id to
@@ -100,20 +101,20 @@ func NewTranscriptMailer(cfg TranscriptMailerConfig) (*TranscriptMailer, error) 
 // stores nothing and returns that one, so a double click sends one mail.
 // Errors: those of Transcripts.Get, and CodeNoEmail when the customer gave
 // no address.
-func (m *TranscriptMailer) Request(ctx context.Context, id string, meta domain.Metadata) (domain.TranscriptEmail, error) {
+func (m *TranscriptMailer) Request(ctx context.Context, id string, meta domain.Metadata) (transcriptmail.Request, error) {
 	if _, err := m.cfg.Transcripts.Get(ctx, id); err != nil {
-		return domain.TranscriptEmail{}, err
+		return transcriptmail.Request{}, err
 	}
 	if _, err := CustomerEmail(ctx, m.cfg.Store, id); err != nil {
-		return domain.TranscriptEmail{}, err
+		return transcriptmail.Request{}, err
 	}
 	for attempt := 0; ; attempt++ {
 		outbox, expected, err := m.read(ctx, id)
 		if err != nil {
-			return domain.TranscriptEmail{}, err
+			return transcriptmail.Request{}, err
 		}
 		for _, r := range outbox.List() {
-			if r.Status == domain.EmailPending {
+			if r.Status == transcriptmail.Pending {
 				return r, nil
 			}
 		}
@@ -124,7 +125,7 @@ func (m *TranscriptMailer) Request(ctx context.Context, id string, meta domain.M
 			continue // another request raced this one: look again
 		}
 		if err != nil {
-			return domain.TranscriptEmail{}, err
+			return transcriptmail.Request{}, err
 		}
 		return *outbox.Apply(req), nil
 	}
@@ -132,7 +133,7 @@ func (m *TranscriptMailer) Request(ctx context.Context, id string, meta domain.M
 
 // Emails returns every transcript email request of conversation id, with
 // its status, folded from the conversation's transcript email stream.
-func (m *TranscriptMailer) Emails(ctx context.Context, id string) ([]domain.TranscriptEmail, error) {
+func (m *TranscriptMailer) Emails(ctx context.Context, id string) ([]transcriptmail.Request, error) {
 	outbox, _, err := m.read(ctx, id)
 	if err != nil {
 		return nil, err
@@ -142,9 +143,9 @@ func (m *TranscriptMailer) Emails(ctx context.Context, id string) ([]domain.Tran
 
 // read folds the transcript email stream of conversation id and returns the
 // condition under which an append keeps what was read.
-func (m *TranscriptMailer) read(ctx context.Context, id string) (*domain.TranscriptEmails, domain.ExpectedRevision, error) {
+func (m *TranscriptMailer) read(ctx context.Context, id string) (*transcriptmail.Outbox, domain.ExpectedRevision, error) {
 	const page = 1000
-	outbox, expected := domain.NewTranscriptEmails(), domain.NoStream()
+	outbox, expected := transcriptmail.NewOutbox(), domain.NoStream()
 	var from domain.Revision
 	for {
 		recs, err := m.cfg.Store.ReadStream(ctx, domain.TranscriptEmailStream(id), from, page)
@@ -199,7 +200,7 @@ func CustomerEmail(ctx context.Context, store domain.EventStore, id string) (str
 
 // compose builds the mail of a request: the plain-text transcript as the
 // body and the PDF attached.
-func (m *TranscriptMailer) compose(ctx context.Context, r domain.TranscriptEmail) (domain.Mail, error) {
+func (m *TranscriptMailer) compose(ctx context.Context, r transcriptmail.Request) (domain.Mail, error) {
 	t, err := m.cfg.Transcripts.Get(ctx, r.ConversationID)
 	if err != nil {
 		return domain.Mail{}, err

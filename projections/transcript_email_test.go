@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/transcriptmail"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -40,10 +41,7 @@ func (f *fakeMailer) count() (calls, sent int) {
 
 func newMailer(t *testing.T, store domain.EventStore, mailer domain.Mailer) *projections.TranscriptMailer {
 	t.Helper()
-	transcripts, err := projections.OpenTranscripts(t.TempDir(), store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	transcripts := openTranscripts(t, t.TempDir(), store)
 	m, err := projections.NewTranscriptMailer(projections.TranscriptMailerConfig{
 		Store: store, Transcripts: transcripts, Mailer: mailer, From: "Parley <parley@example.com>",
 		RenderPDF: func(*projections.Transcript) ([]byte, error) { return []byte("%PDF-1.3"), nil },
@@ -69,7 +67,7 @@ func endedChat(t *testing.T, store domain.EventStore, email string) string {
 	return c.id
 }
 
-func emails(t *testing.T, m *projections.TranscriptMailer, id string) []domain.TranscriptEmail {
+func emails(t *testing.T, m *projections.TranscriptMailer, id string) []transcriptmail.Request {
 	t.Helper()
 	got, err := m.Emails(t.Context(), id)
 	if err != nil {
@@ -93,7 +91,7 @@ func TestTranscriptMailer_RetriesUntilSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the mail sent", func() bool { _, sent := fake.count(); return sent == 1 })
-	eventually(t, "the outcome stored", func() bool { e := emails(t, m, id); return len(e) == 1 && e[0].Status == domain.EmailSent })
+	eventually(t, "the outcome stored", func() bool { e := emails(t, m, id); return len(e) == 1 && e[0].Status == transcriptmail.Sent })
 	got := emails(t, m, id)[0]
 	if got.Attempts != 3 || got.LastError != "" && got.SentAt == "" {
 		t.Fatalf("request = %+v, want sent on attempt 3", got)
@@ -123,7 +121,7 @@ func TestTranscriptMailer_GivesUpAndStoresTheFailure(t *testing.T) {
 	}
 	eventually(t, "both requests failed", func() bool {
 		a, b := emails(t, m, id), emails(t, m, rejected)
-		return len(a) == 1 && a[0].Status == domain.EmailFailed && len(b) == 1 && b[0].Status == domain.EmailFailed
+		return len(a) == 1 && a[0].Status == transcriptmail.Failed && len(b) == 1 && b[0].Status == transcriptmail.Failed
 	})
 	if got := emails(t, m, id)[0]; got.Attempts != 4 || got.LastError != "451 try again later" {
 		t.Errorf("temporary failures: %+v, want 4 attempts", got)

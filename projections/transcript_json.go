@@ -4,7 +4,7 @@ import (
 	"strconv"
 
 	"github.com/parley-chat/parley/domain"
-	"github.com/parley-chat/parley/domain/jsonenc"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // RenderJSON renders the transcript as indented JSON: the stored form and
@@ -20,133 +20,58 @@ func RenderJSON(t *Transcript) []byte {
 // AppendJSON appends what RenderJSON renders to b.
 func AppendJSON(b []byte, t *Transcript) []byte {
 	t = t.Printable()
-	w := indentWriter{b: b}
-	w.open('{')
-	w.key("format")
-	w.b = strconv.AppendInt(w.b, int64(t.Format), 10)
-	w.stringField("conversationId", t.ConversationID)
-	w.stringField("channel", t.Channel)
-	w.optionalString("language", t.Language)
-	w.optionalString("subject", t.Subject)
-	w.key("customer")
-	w.participant(t.Customer)
-	w.stringField("startedAt", t.StartedAt)
-	w.stringField("endedAt", t.EndedAt)
-	w.key("participants")
-	appendArray(&w, t.Participants, (*indentWriter).participant)
-	w.key("entries")
-	appendArray(&w, t.Entries, (*indentWriter).entry)
-	w.key("endSequence")
-	w.b = strconv.AppendUint(w.b, t.EndSequence, 10)
-	w.close('}')
-	return append(w.b, '\n')
+	w := storedjson.Indented{B: b}
+	w.Open('{')
+	w.Key("format")
+	w.B = strconv.AppendInt(w.B, int64(t.Format), 10)
+	w.String("conversationId", t.ConversationID)
+	w.String("channel", t.Channel)
+	w.OptionalString("language", t.Language)
+	w.OptionalString("subject", t.Subject)
+	w.Key("customer")
+	writeParticipant(&w, t.Customer)
+	w.String("startedAt", t.StartedAt)
+	w.String("endedAt", t.EndedAt)
+	w.Key("participants")
+	storedjson.AppendArray(&w, t.Participants, writeParticipant)
+	w.Key("entries")
+	storedjson.AppendArray(&w, t.Entries, writeEntry)
+	w.Key("endSequence")
+	w.B = strconv.AppendUint(w.B, t.EndSequence, 10)
+	w.Close('}')
+	return append(w.B, '\n')
 }
 
-// indentWriter appends JSON indented by two spaces a level, as
-// json.MarshalIndent does: an empty object or array stays on one line
-// ({} or []), and every member or element starts a line of its own.
-type indentWriter struct {
-	b     []byte
-	depth int
-	// empty is true from an opening bracket until the first member or
-	// element, which decides whether the close goes on a line of its own.
-	empty bool
+func writeParticipant(w *storedjson.Indented, p TranscriptParticipant) {
+	w.Open('{')
+	w.String("id", p.ID)
+	w.String("name", p.Name)
+	w.String("role", string(p.Role))
+	w.Close('}')
 }
 
-func (w *indentWriter) open(c byte) {
-	w.b = append(w.b, c)
-	w.depth++
-	w.empty = true
-}
-
-func (w *indentWriter) close(c byte) {
-	w.depth--
-	if !w.empty {
-		w.newline()
-	}
-	w.b = append(w.b, c)
-	w.empty = false
-}
-
-func (w *indentWriter) newline() {
-	w.b = append(w.b, '\n')
-	for range w.depth {
-		w.b = append(w.b, "  "...)
-	}
-}
-
-// appendArray writes items as a JSON array, or null for a nil slice, as
-// encoding/json does.
-func appendArray[T any](w *indentWriter, items []T, write func(*indentWriter, T)) {
-	if items == nil {
-		w.b = append(w.b, "null"...)
-		return
-	}
-	w.open('[')
-	for _, it := range items {
-		w.item()
-		write(w, it)
-	}
-	w.close(']')
-}
-
-// item starts an element of an array or a member of an object.
-func (w *indentWriter) item() {
-	if !w.empty {
-		w.b = append(w.b, ',')
-	}
-	w.empty = false
-	w.newline()
-}
-
-func (w *indentWriter) key(k string) {
-	w.item()
-	w.b = jsonenc.String(w.b, k)
-	w.b = append(w.b, ": "...)
-}
-
-func (w *indentWriter) stringField(k, v string) {
-	w.key(k)
-	w.b = jsonenc.String(w.b, v)
-}
-
-// optionalString is a string field tagged omitempty.
-func (w *indentWriter) optionalString(k, v string) {
-	if v != "" {
-		w.stringField(k, v)
-	}
-}
-
-func (w *indentWriter) participant(p TranscriptParticipant) {
-	w.open('{')
-	w.stringField("id", p.ID)
-	w.stringField("name", p.Name)
-	w.stringField("role", string(p.Role))
-	w.close('}')
-}
-
-func (w *indentWriter) entry(e TranscriptEntry) {
-	w.open('{')
-	w.key("sequence")
-	w.b = strconv.AppendUint(w.b, e.Sequence, 10)
-	w.stringField("time", e.Time)
-	w.stringField("type", e.Type)
-	w.key("from")
-	w.participant(e.From)
-	w.optionalString("text", e.Text)
-	w.optionalString("activityType", e.ActivityType)
+func writeEntry(w *storedjson.Indented, e TranscriptEntry) {
+	w.Open('{')
+	w.Key("sequence")
+	w.B = strconv.AppendUint(w.B, e.Sequence, 10)
+	w.String("time", e.Time)
+	w.String("type", e.Type)
+	w.Key("from")
+	writeParticipant(w, e.From)
+	w.OptionalString("text", e.Text)
+	w.OptionalString("activityType", e.ActivityType)
 	if len(e.Attachments) > 0 {
-		w.key("attachments")
-		appendArray(w, e.Attachments, (*indentWriter).attachment)
+		w.Key("attachments")
+		storedjson.AppendArray(w, e.Attachments, writeAttachment)
 	}
-	w.close('}')
+	w.Close('}')
 }
 
-func (w *indentWriter) attachment(a domain.Attachment) {
-	w.open('{')
-	w.optionalString("type", a.Type)
-	w.optionalString("name", a.Name)
-	w.optionalString("contentUrl", a.ContentURL)
-	w.optionalString("thumbnailUrl", a.ThumbnailURL)
-	w.close('}')
+func writeAttachment(w *storedjson.Indented, a domain.Attachment) {
+	w.Open('{')
+	w.OptionalString("type", a.Type)
+	w.OptionalString("name", a.Name)
+	w.OptionalString("contentUrl", a.ContentURL)
+	w.OptionalString("thumbnailUrl", a.ThumbnailURL)
+	w.Close('}')
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/transcriptmail"
+	"github.com/parley-chat/parley/domain/resubscribe"
 )
 
 // Run is the delivery worker; it returns when ctx ends. It folds every
@@ -64,9 +66,9 @@ func (m *TranscriptMailer) Run(ctx context.Context) error {
 // subscription fails.
 func (m *TranscriptMailer) follow(ctx context.Context, caughtUp func()) {
 	var after domain.After // the last event folded
-	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
-		err := m.cfg.Store.SubscribeToAll(ctx, after, domain.Filter{StreamPrefix: domain.TranscriptEmailStreamPrefix},
+	var wait resubscribe.Backoff
+	_ = resubscribe.Loop(ctx, &wait, func() error {
+		return m.cfg.Store.SubscribeToAll(ctx, after, domain.Filter{StreamPrefix: domain.TranscriptEmailStreamPrefix},
 			func(_ context.Context, rec domain.RecordedEvent) error {
 				e, err := domain.DecodeEvent(rec)
 				if err != nil {
@@ -74,28 +76,21 @@ func (m *TranscriptMailer) follow(ctx context.Context, caughtUp func()) {
 				}
 				m.fold(e)
 				after = domain.After(rec.Position)
-				backoff = 50 * time.Millisecond
+				wait.Reset()
 				m.poke()
 				return nil
 			}, domain.SubscribeOptions{OnCaughtUp: caughtUp})
-		if ctx.Err() != nil {
-			return
-		}
+	}, func(err error, backoff time.Duration) bool {
 		m.cfg.Logger.Warn("transcript email subscription dropped; resuming", "err", err, "backoff", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
+		return true
+	})
 }
 
 // fold applies an outbox event and drops the request once it is done.
 func (m *TranscriptMailer) fold(e domain.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r := m.outbox.Apply(e); r != nil && r.Status != domain.EmailPending {
+	if r := m.outbox.Apply(e); r != nil && r.Status != transcriptmail.Pending {
 		m.outbox.Remove(r.RequestID)
 		delete(m.heldElsewhere, r.RequestID)
 	}
@@ -117,7 +112,7 @@ func (m *TranscriptMailer) due() (next time.Time, ok bool) {
 	now := m.cfg.Now()
 	var soonest time.Time
 	for _, r := range m.outbox.List() {
-		if r.Status != domain.EmailPending {
+		if r.Status != transcriptmail.Pending {
 			continue
 		}
 		at := m.dueAt(r)
@@ -135,7 +130,7 @@ func (m *TranscriptMailer) due() (next time.Time, ok bool) {
 // then Backoff, 2×Backoff, 4×Backoff, ... (at most MaxBackoff) after the
 // last failure. It is computed from the stored events alone, so a restart
 // keeps the schedule.
-func (m *TranscriptMailer) nextAttempt(r domain.TranscriptEmail) time.Time {
+func (m *TranscriptMailer) nextAttempt(r transcriptmail.Request) time.Time {
 	if r.Attempts == 0 {
 		return time.Time{}
 	}
@@ -206,13 +201,13 @@ func redact(msg, addr string) string {
 }
 
 // pick returns the first pending request due at or before at.
-func (m *TranscriptMailer) pick(at time.Time) (domain.TranscriptEmail, bool) {
+func (m *TranscriptMailer) pick(at time.Time) (transcriptmail.Request, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.outbox.List() {
-		if r.Status == domain.EmailPending && !m.dueAt(r).After(at) {
+		if r.Status == transcriptmail.Pending && !m.dueAt(r).After(at) {
 			return r, true
 		}
 	}
-	return domain.TranscriptEmail{}, false
+	return transcriptmail.Request{}, false
 }

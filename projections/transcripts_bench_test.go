@@ -5,8 +5,6 @@ package projections_test
 import (
 	"testing"
 	"time"
-
-	"github.com/parley-chat/parley/projections"
 )
 
 // BenchmarkTranscriptsRebuild measures parley transcripts rebuild on
@@ -23,10 +21,7 @@ func BenchmarkTranscriptsRebuild(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		store := openChecked(b, dir)
-		p, err := projections.OpenTranscripts(scratchDir(b), store, quiet)
-		if err != nil {
-			b.Fatal(err)
-		}
+		p := openTranscriptsIn(b, scratchDir(b), store, quiet)
 		before := cpuTime()
 		b.StartTimer()
 		n, err := p.Rebuild(b.Context(), nil)

@@ -59,24 +59,3 @@ func TestRecentEvents(t *testing.T) {
 		t.Errorf("size %d with nothing kept", r.size)
 	}
 }
-
-// The barrier of systems without syncfs fsyncs each file and directory; a
-// file that is gone fails it.
-func TestSyncFiles(t *testing.T) {
-	root := t.TempDir()
-	f := transcriptFiles{dir: root}
-	var paths []string
-	for _, id := range []string{"ab-1", "ab-2", "cd-1"} {
-		p, err := f.write(&Transcript{Format: TranscriptFormat, ConversationID: id}, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
-	if err := syncFiles(root, paths); err != nil {
-		t.Fatal(err)
-	}
-	if err := syncFiles(root, append(paths, f.path("ef-1"))); err == nil {
-		t.Error("no error for a file that is not there")
-	}
-}

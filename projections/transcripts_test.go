@@ -267,7 +267,7 @@ type barriers struct {
 
 func observeBarriers(t *testing.T, p *projections.Transcripts, dir string, ends func() map[string]domain.Position, fail func(n int) bool) *barriers {
 	b := &barriers{t: t, p: p, dir: dir, ends: ends, fail: fail, made: map[string]bool{}}
-	projections.ObserveBarriers(p, b.barrier)
+	observeBarriersOf(p, b.barrier)
 	return b
 }
 
@@ -295,7 +295,7 @@ func (b *barriers) check() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for id, end := range b.ends() {
-		if domain.After(end) <= cp && !b.made[projections.TranscriptPath(b.p, id)] {
+		if domain.After(end) <= cp && !b.made[filesOf(b.p).Path(id)] {
 			b.wrong = append(b.wrong, fmt.Sprintf("checkpoint %d passes the end of %s (%d) before its file is durable", cp, id, end))
 		}
 	}
@@ -325,7 +325,7 @@ func sameFiles(t *testing.T, p *projections.Transcripts, dir string, want map[st
 		t.Errorf("%d transcript files, want %d", len(got), len(want))
 	}
 	for id, raw := range want {
-		rel, _ := filepath.Rel(dir, projections.TranscriptPath(p, id))
+		rel, _ := filepath.Rel(dir, filesOf(p).Path(id))
 		if got[rel] != raw {
 			t.Errorf("the transcript of %s is not what Build makes:\n%s\nwant\n%s", id, got[rel], raw)
 		}
@@ -506,7 +506,7 @@ func TestTranscripts_RebuildReportsErrors(t *testing.T) {
 	}
 
 	p = openTranscripts(t, dir, store)
-	projections.ObserveBarriers(p, func([]string) error { return errors.New("write-back failed") })
+	observeBarriersOf(p, func([]string) error { return errors.New("write-back failed") })
 	if n, err := p.Rebuild(t.Context(), nil); err == nil || !strings.Contains(err.Error(), "write-back failed") {
 		t.Fatalf("Rebuild with a failing barrier = %d, %v", n, err)
 	}
@@ -556,7 +556,7 @@ func TestTranscripts_CheckpointWaitsForTranscriptsInProgress(t *testing.T) {
 	ends, last = h.ends(t)
 	endsMu.Unlock()
 	p = openTranscripts(t, dir, &slow{EventStore: store})
-	projections.ObserveBarriers(p, b.barrier)
+	observeBarriersOf(p, b.barrier)
 	b.p = p
 	stop = run(t, p)
 	defer stop()
@@ -566,14 +566,4 @@ func TestTranscripts_CheckpointWaitsForTranscriptsInProgress(t *testing.T) {
 	}
 	b.verify()
 	sameFiles(t, p, dir, h.want(t))
-}
-
-// openTranscripts opens the projection kept in dir over store.
-func openTranscripts(t *testing.T, dir string, store domain.EventStore) *projections.Transcripts {
-	t.Helper()
-	p, err := projections.OpenTranscripts(dir, store, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

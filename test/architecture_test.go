@@ -18,13 +18,16 @@ func goList(t *testing.T, format, pkg string) []string {
 	return strings.Fields(string(out))
 }
 
-// The domain depends on the standard library only, besides packages of its
-// own (domain/jsonenc, domain/jsonscan), which are held to the same rule
-// since -deps lists what they import too: data flows inward.
+// The root package domain is the model (deciders, events, state, commands,
+// errors, ports) and depends on the standard library only: data flows
+// inward, no application package under domain/ (conversations, claims,
+// transcriptmail, router, migration) can slip back into it, and the model
+// never runs a process. Its JSON fast paths live in eventschemas/storedjson,
+// which imports domain.
 func TestDomainImportsOnlyStandardLibrary(t *testing.T) {
 	for _, line := range goList(t, "{{if not .Standard}}{{.ImportPath}}{{end}}", module+"/domain") {
-		if line != module+"/domain" && !strings.HasPrefix(line, module+"/domain/") {
-			t.Errorf("domain depends on %s; it may import only the standard library and packages under domain/", line)
+		if line != module+"/domain" {
+			t.Errorf("domain depends on %s; it may import only the standard library", line)
 		}
 	}
 }
@@ -46,6 +49,25 @@ func TestAdaptersStayApart(t *testing.T) {
 				continue
 			}
 			t.Errorf("%s imports %s: only cmd wires adapters together", pkg, imp)
+		}
+	}
+}
+
+// No package under domain/ depends on adapters/, projections/ or cmd/: the
+// application packages there use the world only through the domain's ports.
+func TestDomainPackagesUseNoAdapters(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Deps \" \"}}", module+"/domain/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		for _, dep := range fields[1:] {
+			for _, outer := range []string{"/adapters", "/projections", "/cmd"} {
+				if dep == module+outer || strings.HasPrefix(dep, module+outer+"/") {
+					t.Errorf("%s depends on %s: packages under domain/ may not use %s", fields[0], dep, strings.TrimPrefix(outer, "/"))
+				}
+			}
 		}
 	}
 }

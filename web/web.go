@@ -40,6 +40,9 @@ type Handler struct {
 	pages map[string]string
 }
 
+// auditPrefix is the URL of the audit page, followed by a conversation id.
+const auditPrefix = "/console/audit"
+
 // assetsPrefix is where the hashed, immutable copies of the assets live.
 const assetsPrefix = "/assets/"
 
@@ -59,6 +62,7 @@ func New(cfg Config, next http.Handler) *Handler {
 	h := &Handler{next: next, version: contentHash(files), files: files, pages: map[string]string{
 		"/":          "index.html",
 		"/console":   "console.html",
+		auditPrefix:  "audit.html",
 		"/demo":      "demo.html",
 		"/widget.js": "loader.js",
 	}}
@@ -102,7 +106,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	if p, ok := h.pages[r.URL.Path]; ok {
+	page := r.URL.Path
+	if id, ok := strings.CutPrefix(page, auditPrefix+"/"); ok && id != "" && !strings.Contains(id, "/") {
+		page = auditPrefix // one page for every conversation: it reads the id from its URL
+	}
+	if p, ok := h.pages[page]; ok {
 		// Pages and the loader keep their URLs, so they are revalidated on
 		// every use; what they load is hashed and cached for good.
 		h.write(w, r, p, "no-cache")

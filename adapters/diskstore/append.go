@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // Append implements domain.EventStore. It returns once the events are on
@@ -49,7 +50,7 @@ func (s *Store) newRequest(ctx context.Context, stream string, expected domain.E
 		size += frameOverhead + len(stream) + len(e.Type) + len(e.Data)
 		// The length prefixes and the metadata JSON: with this room,
 		// encoding does not grow (and so copy) the buffer.
-		extra += 4*binaryVarintMax + metadataSize(e.Metadata)
+		extra += 4*binaryVarintMax + storedjson.MetadataSize(e.Metadata)
 	}
 	if size > s.opts.MaxAppendBytes {
 		return nil, tooLarge(s.opts.MaxAppendBytes)
@@ -58,7 +59,7 @@ func (s *Store) newRequest(ctx context.Context, stream string, expected domain.E
 	var scratch [256]byte // for the metadata JSON, copied into the frame
 	for i, e := range events {
 		id, _ := parseUUID(e.ID) // validated above
-		meta, err := appendMetadata(scratch[:0], e.Metadata)
+		meta, err := storedjson.AppendMetadata(scratch[:0], e.Metadata)
 		if err != nil {
 			return nil, fmt.Errorf("diskstore: encode metadata: %w", err)
 		}

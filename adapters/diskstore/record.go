@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // The log is a file header followed by one frame per event:
@@ -140,7 +141,7 @@ func parseFrame(b []byte) (record, int, error) {
 // event turns r into a RecordedEvent. Data keeps aliasing the read buffer,
 // which belongs to this one read.
 func (r record) event() (domain.RecordedEvent, error) {
-	md, err := parseMetadata(r.meta)
+	md, err := storedjson.ParseMetadata(r.meta)
 	if err != nil {
 		return domain.RecordedEvent{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // Placeholder is the event a repair writes in place of one lost record.
@@ -102,7 +103,7 @@ func placeholderFrame(dst []byte, p Placeholder, d DamagedSpan, quarantine strin
 	if err != nil {
 		return nil, err
 	}
-	meta, err := appendMetadata(nil, domain.Metadata{SchemaVersion: domain.SchemaVersions[domain.EventLostInRepair]})
+	meta, err := storedjson.AppendMetadata(nil, domain.Metadata{SchemaVersion: domain.SchemaVersions[domain.EventLostInRepair]})
 	if err != nil {
 		return nil, err
 	}

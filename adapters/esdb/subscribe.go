@@ -3,13 +3,13 @@ package esdb
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/resubscribe"
 )
 
 // SubscribeToStream delivers the events of stream from revision from on,
@@ -139,20 +139,19 @@ func (s *Store) endOfAllRetrying(ctx context.Context) (domain.Position, bool, er
 // retrying runs f until it works, waiting out outages as a dropped
 // subscription does; other errors end it.
 func retrying[T any](ctx context.Context, s *Store, what string, f func(context.Context) (T, error)) (T, error) {
-	wait := backoff{min: s.opt.backoffMin, max: s.opt.backoffMax, cur: s.opt.backoffMin}
-	for {
-		v, err := f(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return v, ctx.Err()
-		case err == nil || !errors.Is(err, domain.ErrUnavailable) || s.isClosed():
-			return v, err
+	wait := resubscribe.Backoff{Min: s.opt.backoffMin, Max: s.opt.backoffMax}
+	var v T
+	err := resubscribe.Loop(ctx, &wait, func() (err error) {
+		v, err = f(ctx)
+		return err
+	}, func(err error, in time.Duration) bool {
+		if !errors.Is(err, domain.ErrUnavailable) || s.isClosed() {
+			return false
 		}
-		s.log.Warn("eventstoredb: cannot "+what+"; retrying", "err", err, "in", wait.cur)
-		if err := wait.sleep(ctx); err != nil {
-			return v, err
-		}
-	}
+		s.log.Warn("eventstoredb: cannot "+what+"; retrying", "err", err, "in", in)
+		return true
+	})
+	return v, err
 }
 
 // opener opens a subscription at a start fixed when it was made: it may
@@ -166,31 +165,36 @@ type opener func(context.Context, *esdb.Client) (*esdb.Subscription, error)
 func (s *Store) subscribe(ctx context.Context, op string, open func() opener,
 	deliver func(context.Context, *esdb.ResolvedEvent) error,
 	opts domain.SubscribeOptions) error {
-	wait := backoff{min: s.opt.backoffMin, max: s.opt.backoffMax, cur: s.opt.backoffMin}
-	for {
+	wait := resubscribe.Backoff{Min: s.opt.backoffMin, Max: s.opt.backoffMax}
+	var last error // why the last attempt ended
+	err := resubscribe.Loop(ctx, &wait, func() error {
 		sub, err := call(ctx, s, open())
 		if err == nil {
 			err = s.consume(ctx, sub, deliver, opts, &wait)
 			_ = sub.Close()
-			var he handlerError
-			if errors.As(err, &he) {
-				return he.err
-			}
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		last = err
+		return err
+	}, func(err error, in time.Duration) bool {
+		var he handlerError
+		if errors.As(err, &he) || errors.Is(err, errClosed) || s.isClosed() || !retryable(err) {
+			return false
 		}
-		if errors.Is(err, errClosed) || s.isClosed() {
-			return errClosed
-		}
-		if !retryable(err) {
-			return mapError(ctx, op, err)
-		}
-		s.log.Warn("eventstoredb: subscription dropped; resubscribing", "op", op, "err", err, "in", wait.cur)
-		if err := wait.sleep(ctx); err != nil {
-			return err
-		}
+		s.log.Warn("eventstoredb: subscription dropped; resubscribing", "op", op, "err", err, "in", in)
+		return true
+	})
+	var he handlerError
+	switch {
+	case errors.As(last, &he):
+		return he.err
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(last, errClosed) || s.isClosed():
+		return errClosed
+	case err == nil:
+		return nil
 	}
+	return mapError(ctx, op, err)
 }
 
 // handlerError marks an error that came from the handler, not the store.
@@ -200,7 +204,7 @@ func (e handlerError) Error() string { return e.err.Error() }
 
 // consume handles one subscription until it drops; it returns why.
 func (s *Store) consume(ctx context.Context, sub *esdb.Subscription,
-	deliver func(context.Context, *esdb.ResolvedEvent) error, opts domain.SubscribeOptions, wait *backoff) error {
+	deliver func(context.Context, *esdb.ResolvedEvent) error, opts domain.SubscribeOptions, wait *resubscribe.Backoff) error {
 	for {
 		msg := sub.Recv()
 		switch {
@@ -208,9 +212,9 @@ func (s *Store) consume(ctx context.Context, sub *esdb.Subscription,
 			if err := deliver(ctx, msg.EventAppeared); err != nil {
 				return handlerError{err}
 			}
-			wait.reset()
+			wait.Reset()
 		case msg.CaughtUp != nil:
-			wait.reset()
+			wait.Reset()
 			if opts.OnCaughtUp != nil {
 				opts.OnCaughtUp()
 			}
@@ -226,28 +230,4 @@ func (s *Store) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
-}
-
-// backoff doubles the wait between attempts up to max, with jitter so that
-// many subscribers do not come back in lockstep after an outage.
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func (b *backoff) reset() { b.cur = b.min }
-
-func (b *backoff) sleep(ctx context.Context) error {
-	if b.cur < b.min {
-		b.cur = b.min
-	}
-	d := b.cur/2 + rand.N(b.cur/2+1)
-	b.cur = min(2*b.cur, b.max)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 )
 
 // sendRequest is the body of POST /api/channels/{channel}/messages.
@@ -62,7 +63,7 @@ func (s *Server) sendToCustomer(c echo.Context) error {
 		// The same key always names the same message: a retry is recognised.
 		msg.ID = domain.NameUUID("send\x00" + channel + "\x00" + req.RefID + "\x00" + req.IdempotencyKey)
 	}
-	res, err := s.svc.PostOnChannel(c.Request().Context(), s.cfg.Directory, domain.ChannelMessage{
+	res, err := s.svc.PostOnChannel(c.Request().Context(), s.cfg.Directory, conversations.ChannelMessage{
 		Channel: channel, RefID: req.RefID, Sender: sender, Message: msg,
 	}, s.metadata(c))
 	if err != nil {

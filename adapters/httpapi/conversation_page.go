@@ -9,17 +9,21 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
 // getConversation answers a page of the live view of a conversation: without
 // since the newest messages, with since the oldest after it, at most
-// MaxInfoMessages either way.
+// MaxInfoMessages either way; with at or asOf, of the view as it was then.
 func (s *Server) getConversation(c echo.Context) error {
 	p := principalOf(c)
 	id := c.Param("id")
 	if err := p.CanRead(id); err != nil {
 		return err
+	}
+	if asksForPast(c) {
+		return s.getConversationAt(c, p, id)
 	}
 	q, err := s.pageQuery(c)
 	if err != nil {
@@ -101,7 +105,7 @@ func (s *Server) writePage(c echo.Context, id string, pg *projections.Page) erro
 		} else {
 			buf = append(buf, ',')
 		}
-		buf, err = domain.AppendMessage(buf, &m)
+		buf, err = storedjson.AppendMessage(buf, &m)
 		if err != nil {
 			return err
 		}

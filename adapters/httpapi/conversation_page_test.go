@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/eventschemas"
 	"github.com/parley-chat/parley/projections"
 )
@@ -48,7 +49,7 @@ func pageServer(t *testing.T, n int) (*httptest.Server, *failingStore, string, [
 	}
 	store := eventschemas.Checked(inner, eventschemas.MustLoad())
 	t.Cleanup(func() { store.Close() })
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}

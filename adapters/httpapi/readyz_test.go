@@ -18,6 +18,7 @@ import (
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -63,7 +64,7 @@ func TestReadyzFailsWhileTheFeedCannotRun(t *testing.T) {
 	t.Cleanup(func() { inner.Close() })
 	store := &noSubscriptions{EventStore: inner}
 	store.refuse.Store(true)
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}

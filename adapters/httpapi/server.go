@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/chain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -40,7 +41,7 @@ type Config struct {
 	TrustProxy bool
 	// Directory finds customers' active conversations on channels, for
 	// third-party sends.
-	Directory domain.ChannelDirectory
+	Directory conversations.ChannelDirectory
 	// LowSpace, when set, returns an error while the store's disk is low
 	// on space: new conversations are refused with it, and /readyz names
 	// it as a warning while staying ready for running conversations.
@@ -68,7 +69,7 @@ type Config struct {
 // Server holds the REST routes.
 type Server struct {
 	cfg    Config
-	svc    *domain.Service
+	svc    *conversations.Service
 	infos  *projections.ConversationInfos
 	store  domain.EventStore
 	newID  func() string
@@ -91,7 +92,7 @@ func IsDefaultChannel(name string) bool {
 }
 
 // New returns the REST server; websocket, when set, serves GET /ws.
-func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, store domain.EventStore, newID func() string, logger *slog.Logger, websocket http.Handler) *Server {
+func New(cfg Config, svc *conversations.Service, infos *projections.ConversationInfos, store domain.EventStore, newID func() string, logger *slog.Logger, websocket http.Handler) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
@@ -139,7 +140,10 @@ func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, 
 	api.POST("/customer/init", s.initConversation, s.limitInits)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/events", s.getEvents)
-	api.GET("/conversations/:id/verify", s.verifyConversation)
+	if cfg.Verify != nil {
+		api.GET("/conversations/:id/verify", s.verifyConversation)
+	}
+	api.GET("/me", s.getMe)
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)

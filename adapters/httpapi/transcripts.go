@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/transcriptmail"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -84,7 +85,7 @@ func (s *Server) getTranscript(c echo.Context) error {
 // transcriptEmails is the answer of GET /api/conversations/{id}/transcript-emails.
 type transcriptEmails struct {
 	ConversationID string                   `json:"conversationId"`
-	Emails         []domain.TranscriptEmail `json:"emails"`
+	Emails         []transcriptmail.Request `json:"emails"`
 }
 
 func (s *Server) getTranscriptEmails(c echo.Context) error {

@@ -31,9 +31,6 @@ func (s *Server) verifyConversation(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	if s.cfg.Verify == nil {
-		return domain.Errorf(domain.CodeNotFound, "this server does not verify histories")
-	}
 	res, err := s.cfg.Verify(c.Request().Context(), domain.StreamName(id))
 	if errors.Is(err, domain.ErrStreamNotFound) {
 		return domain.Errorf(domain.CodeNotFound, "conversation %s does not exist", id)

@@ -16,8 +16,8 @@ func TestDashboardNamesExportedMetrics(t *testing.T) {
 	m := New()
 	known := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 64)
-	for _, c := range []prometheus.Collector{m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs,
-		m.feedPosition, m.connections, m.errors, m.webhookTotal, m.webhookSeconds, m.emails, m.commands, m.framesSent, m.ackSeconds, m.queueWaitSecs, m.assignments,
+	for _, c := range []prometheus.Collector{m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs,
+		projectionCollector{m}, m.connections, m.errors, m.webhookTotal, m.webhookSeconds, m.emails, m.commands, m.framesSent, m.ackSeconds, m.queueWaitSecs, m.assignments,
 		&webhookCollector{}, storeSizeCollector(""), backlogCollector(nil), &queueCollector{}} {
 		c.Describe(ch)
 	}

@@ -9,6 +9,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,8 +29,6 @@ type Metrics struct {
 	appendSeconds  prometheus.Histogram
 	appendFailures *prometheus.CounterVec
 	deliverySecs   prometheus.Histogram
-	feedLagSecs    prometheus.Gauge
-	feedPosition   prometheus.Gauge
 	connections    *prometheus.GaugeVec
 	errors         *prometheus.CounterVec
 	webhookTotal   *prometheus.CounterVec
@@ -42,6 +41,10 @@ type Metrics struct {
 	assignments    *prometheus.CounterVec
 	// queueNames are the configured queues (see Queues).
 	queueNames map[string]bool
+	// projections are the projections whose lag is reported (see
+	// Projection).
+	projMu      sync.Mutex
+	projections []*projectionLag
 }
 
 // latencyBuckets run from half a millisecond to ten seconds.
@@ -61,14 +64,6 @@ func New() *Metrics {
 	}, []string{"code"})
 	m.deliverySecs = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "parley_message_delivery_latency_seconds", Help: "Time from a message's append to the moment its messageArrived frame was written to a connection of this node.", Buckets: latencyBuckets,
-	})
-	m.feedLagSecs = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "parley_projection_lag_seconds", Help: "Age of the last event the live feed (read models and rooms) handled, when it handled it.",
-		ConstLabels: prometheus.Labels{"projection": "feed"},
-	})
-	m.feedPosition = prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "parley_projection_position", Help: "Global position of the last event the projection handled.",
-		ConstLabels: prometheus.Labels{"projection": "feed"},
 	})
 	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "parley_connections_open", Help: "Open client connections, by transport and the role of their credential.",
@@ -94,7 +89,7 @@ func New() *Metrics {
 	m.ackSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "parley_connector_ack_latency_seconds", Help: "Time from a message sent to a connector to its acknowledgement, by channel.", Buckets: latencyBuckets,
 	}, []string{"channel"})
-	m.reg.MustRegister(m.ackSeconds, m.framesSent, m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs, m.feedLagSecs, m.feedPosition,
+	m.reg.MustRegister(m.ackSeconds, m.framesSent, m.commands, m.emails, m.eventsStored, m.appendSeconds, m.appendFailures, m.deliverySecs,
 		m.connections, m.errors, m.webhookTotal, m.webhookSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(m.newRoutingMetrics()...)

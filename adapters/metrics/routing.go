@@ -7,6 +7,7 @@ import (
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/routing"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -44,7 +45,7 @@ func (m *Metrics) Queues(names []string, figures func(names []string, now time.T
 // assigned counts an assignment the feed handed over and observes how long
 // its conversation waited.
 func (m *Metrics) assigned(rec domain.RecordedEvent) {
-	e, err := routing.Decode(rec)
+	e, err := storedjson.DecodeRouting(rec)
 	if err != nil {
 		return
 	}

@@ -35,15 +35,11 @@ func (s *store) Append(ctx context.Context, stream string, expected domain.Expec
 }
 
 // FeedEvent observes one event of the live feed as it is handed to the
-// read models and rooms: how far the feed got and how long after its
-// append. Call it from a feed consumer. Events recorded before the process
-// started (the history the feed replays at start) move only the position
-// and lag: their age is not a delivery latency, and their outcomes were
-// counted by the process that saw them happen.
-func (m *Metrics) FeedEvent(rec domain.RecordedEvent, now time.Time) {
-	age := max(now.Sub(rec.Recorded).Seconds(), 0)
-	m.feedLagSecs.Set(age)
-	m.feedPosition.Set(float64(rec.Position))
+// read models and rooms. Call it from a feed consumer. Events recorded
+// before the process started (the history the feed replays at start) are
+// not counted: their outcomes were counted by the process that saw them
+// happen. How far the feed got is Projection's to report.
+func (m *Metrics) FeedEvent(rec domain.RecordedEvent, _ time.Time) {
 	if rec.Recorded.Before(m.started) {
 		return
 	}

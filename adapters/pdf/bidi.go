@@ -38,15 +38,31 @@ func class(r rune) bidi.Class {
 // drawn from left to right.
 func visual(line string, rtl bool) string {
 	runes := []rune(line)
-	n := len(runes)
-	if n == 0 {
+	if len(runes) == 0 {
 		return line
 	}
 	base, baseClass := 0, bidi.L
 	if rtl {
 		base, baseClass = 1, bidi.R
 	}
-	types := make([]bidi.Class, n)
+	types := weakTypes(runes, baseClass)
+	resolveNeutrals(types, base)
+	levels := levelsOf(types, runes, base)
+	reorder(runes, levels)
+	for i, r := range runes {
+		if levels[i]%2 == 1 {
+			if m, ok := mirrors[r]; ok {
+				runes[i] = m // L4
+			}
+		}
+	}
+	return string(runes)
+}
+
+// weakTypes returns the class of each rune with the weak types resolved
+// (W1-W3, W7) in a paragraph whose direction is baseClass.
+func weakTypes(runes []rune, baseClass bidi.Class) []bidi.Class {
+	types := make([]bidi.Class, len(runes))
 	prev, strong := baseClass, baseClass
 	for i, r := range runes {
 		c := class(r)
@@ -67,32 +83,40 @@ func visual(line string, rtl bool) string {
 		}
 		types[i], prev = c, c
 	}
-	// N1-N2: a run of neutrals between two characters of the same direction
-	// takes it (numbers count as right to left); otherwise the paragraph's.
-	dir := func(c bidi.Class) int {
-		switch c {
-		case bidi.L:
-			return 0
-		case bidi.R, bidi.EN, bidi.AN:
-			return 1
-		}
-		return -1
+	return types
+}
+
+// direction is 0 for left to right, 1 for right to left (numbers count as
+// right to left) and -1 for a neutral.
+func direction(c bidi.Class) int {
+	switch c {
+	case bidi.L:
+		return 0
+	case bidi.R, bidi.EN, bidi.AN:
+		return 1
 	}
+	return -1
+}
+
+// resolveNeutrals (N1-N2): a run of neutrals between two characters of the
+// same direction takes it; otherwise the paragraph's, base.
+func resolveNeutrals(types []bidi.Class, base int) {
+	n := len(types)
 	for i := 0; i < n; {
-		if dir(types[i]) >= 0 {
+		if direction(types[i]) >= 0 {
 			i++
 			continue
 		}
 		j := i
-		for j < n && dir(types[j]) < 0 {
+		for j < n && direction(types[j]) < 0 {
 			j++
 		}
 		before, after := base, base
 		if i > 0 {
-			before = dir(types[i-1])
+			before = direction(types[i-1])
 		}
 		if j < n {
-			after = dir(types[j])
+			after = direction(types[j])
 		}
 		resolved := bidi.L
 		if before == after && before == 1 || before != after && base == 1 {
@@ -103,7 +127,12 @@ func visual(line string, rtl bool) string {
 		}
 		i = j
 	}
-	levels := make([]int, n) // I1-I2
+}
+
+// levelsOf returns the embedding level of each rune (I1-I2), with trailing
+// white space at the paragraph's level (L1).
+func levelsOf(types []bidi.Class, runes []rune, base int) []int {
+	levels := make([]int, len(types))
 	for i, c := range types {
 		switch {
 		case c == bidi.R:
@@ -114,9 +143,16 @@ func visual(line string, rtl bool) string {
 			levels[i] = 2
 		}
 	}
-	for i := n - 1; i >= 0 && unicode.IsSpace(runes[i]); i-- {
+	for i := len(runes) - 1; i >= 0 && unicode.IsSpace(runes[i]); i-- {
 		levels[i] = base // L1
 	}
+	return levels
+}
+
+// reorder reverses, from the highest level down to the lowest odd one,
+// every run of runes at that level or higher (L2); levels move with them.
+func reorder(runes []rune, levels []int) {
+	n := len(runes)
 	top, lowestOdd := 0, 99
 	for _, l := range levels {
 		top = max(top, l)
@@ -124,7 +160,7 @@ func visual(line string, rtl bool) string {
 			lowestOdd = min(lowestOdd, l)
 		}
 	}
-	for l := top; l >= lowestOdd; l-- { // L2
+	for l := top; l >= lowestOdd; l-- {
 		for i := 0; i < n; {
 			if levels[i] < l {
 				i++
@@ -139,14 +175,6 @@ func visual(line string, rtl bool) string {
 			i = j
 		}
 	}
-	for i, r := range runes {
-		if levels[i]%2 == 1 {
-			if m, ok := mirrors[r]; ok {
-				runes[i] = m // L4
-			}
-		}
-	}
-	return string(runes)
 }
 
 // mirrors are the paired characters drawn mirrored in right-to-left text.

@@ -16,6 +16,7 @@ import (
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/tracing"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/eventschemas"
 )
 
@@ -38,7 +39,7 @@ func setup(t *testing.T) (*tracetest.InMemoryExporter, *sdktrace.TracerProvider,
 // stored form one trace, whose id the stored events carry.
 func TestRequestAppendDeliveryOneTrace(t *testing.T) {
 	exp, tp, store := setup(t)
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestRequestAppendDeliveryOneTrace(t *testing.T) {
 // (a websocket command) is a trace of its own, and its events carry it.
 func TestAppendWithoutSpanStartsATrace(t *testing.T) {
 	exp, _, store := setup(t)
-	svc, _ := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, _ := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	started, err := svc.Start(t.Context(), domain.StartConversation{Channel: "web", Personal: domain.PersonalData{Email: "a@example.com"}}, domain.Metadata{})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func names(spans tracetest.SpanStubs) []string {
 // of the append it makes, and its error code is the span's status.
 func TestCommandIsParentOfItsAppend(t *testing.T) {
 	exp, tp, store := setup(t)
-	svc, _ := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, _ := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	command := tracing.Command(tp)
 	ctx, done := command(t.Context(), "joinConversation")
 	_, err := svc.Start(ctx, domain.StartConversation{Channel: "web", Personal: domain.PersonalData{Email: "a@example.com"}}, domain.Metadata{})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/resubscribe"
 )
 
 // generation delivers one webhook from one position until it is stopped
@@ -69,25 +70,24 @@ func (g *generation) stop() {
 // read follows the conversation streams from from, resuming after the last
 // event read if the subscription drops.
 func (g *generation) read(from domain.After) {
-	backoff := 50 * time.Millisecond
-	for g.ctx.Err() == nil {
-		err := g.w.m.cfg.Store.SubscribeToAll(g.ctx, from, domain.Filter{StreamPrefix: domain.StreamPrefix},
+	var wait resubscribe.Backoff
+	_ = resubscribe.Loop(g.ctx, &wait, func() error {
+		return g.w.m.cfg.Store.SubscribeToAll(g.ctx, from, domain.Filter{StreamPrefix: domain.StreamPrefix},
 			func(ctx context.Context, rec domain.RecordedEvent) error {
 				if err := g.accept(rec); err != nil {
 					return err
 				}
-				from, backoff = domain.After(rec.Position), 50*time.Millisecond
+				from = domain.After(rec.Position)
+				wait.Reset()
 				return nil
 			}, domain.SubscribeOptions{})
-		if g.ctx.Err() != nil || errors.Is(err, context.Canceled) {
-			return
+	}, func(err error, backoff time.Duration) bool {
+		if errors.Is(err, context.Canceled) {
+			return false
 		}
 		g.w.m.cfg.Logger.Warn("webhook subscription dropped; resuming", "webhook", g.w.spec.Name, "err", err, "backoff", backoff)
-		if !sleep(g.ctx, backoff) {
-			return
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
+		return true
+	})
 }
 
 // accept queues rec for delivery, or passes it by when the webhook does

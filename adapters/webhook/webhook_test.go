@@ -15,6 +15,7 @@ import (
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/webhook"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	dwebhook "github.com/parley-chat/parley/domain/webhook"
 	"github.com/parley-chat/parley/eventschemas"
 )
@@ -36,7 +37,7 @@ var agent = domain.Participant{ID: "agent-1", Name: "Grace", Role: domain.RoleAg
 // messages, a whisper, and an end; it returns their ids.
 func chats(t testing.TB, store domain.EventStore, n, messages int) []string {
 	t.Helper()
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,12 +25,12 @@ type client struct {
 	// pending counts frames queued for writing and not yet written.
 	pending atomic.Int64
 	dropped atomic.Bool
-	// out orders the frames queued for writing: at most the hub's
+	// writeMu orders the frames queued for writing: at most the hub's
 	// sendWindow of them are in melody's queue, the rest wait in backlog
 	// until melody has written one. closing is the close frame to send
 	// once the backlog is written; frames queued after it are dropped, as
 	// melody drops those after a close frame.
-	out      sync.Mutex
+	writeMu  sync.Mutex
 	inMelody int
 	backlog  [][]byte
 	closing  []byte
@@ -97,8 +97,8 @@ func (c *client) sendAppended(b []byte, appended time.Time) {
 		}
 		return
 	}
-	c.out.Lock()
-	defer c.out.Unlock()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	if c.closing != nil {
 		c.pending.Add(-1)
 		return
@@ -124,7 +124,7 @@ func (c *client) sendAppended(b []byte, appended time.Time) {
 
 // sent records that melody wrote a frame, and gives it the next waiting one.
 func (c *client) sent() {
-	c.out.Lock()
+	c.writeMu.Lock()
 	var appended time.Time
 	if len(c.appended) > 0 {
 		appended = c.appended[0]
@@ -150,7 +150,7 @@ func (c *client) sent() {
 			}
 		}
 	}
-	c.out.Unlock()
+	c.writeMu.Unlock()
 	c.pending.Add(-1)
 	if !appended.IsZero() && c.hub.cfg.OnMessageWritten != nil {
 		c.hub.cfg.OnMessageWritten(time.Since(appended))
@@ -160,8 +160,8 @@ func (c *client) sent() {
 // close closes the connection with the close frame msg, sent after the
 // frames queued before it. Only the first close counts.
 func (c *client) close(msg []byte) {
-	c.out.Lock()
-	defer c.out.Unlock()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	if c.closing != nil {
 		return
 	}

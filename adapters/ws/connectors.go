@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -51,7 +53,7 @@ func (h *Hub) registerConnector(ctx context.Context, c *client, f frame, meta do
 	if meta.Actor.IsZero() {
 		meta.Actor = domain.Actor{Kind: domain.ActorConnector, ID: d.Channel}
 	}
-	if err := h.svc.RegisterConnector(ctx, domain.ConnectorRegistered{ID: d.ID, Name: d.Name, Channel: d.Channel, Connection: c.id}, meta); err != nil {
+	if err := h.svc.RegisterConnector(ctx, domain.RegisterConnector{ID: d.ID, Name: d.Name, Channel: d.Channel, Connection: c.id}, meta); err != nil {
 		return err
 	}
 	h.connectors.Register(d.Channel)
@@ -59,7 +61,7 @@ func (h *Hub) registerConnector(ctx context.Context, c *client, f frame, meta do
 	c.channel = d.Channel
 	c.mu.Unlock()
 	h.mu.Lock()
-	h.bySession[d.Channel] = append(h.bySession[d.Channel], c)
+	h.connectorsByChannel[d.Channel] = append(h.connectorsByChannel[d.Channel], c)
 	h.mu.Unlock()
 	h.logger.Info("connector registered", "channel", domain.Clip(d.Channel), "name", domain.Clip(d.Name), "conn", c.id)
 	c.ack(f.Ack, map[string]any{"id": d.ID, "channel": d.Channel, "pending": h.connectors.Pending(d.Channel)})
@@ -86,7 +88,7 @@ func (h *Hub) sendFromChannel(ctx context.Context, c *client, f frame, msg domai
 	if meta.Actor.IsZero() {
 		meta.Actor = domain.Actor{Kind: domain.ActorConnector, ID: d.Channel}
 	}
-	res, err := h.svc.PostOnChannel(ctx, h.connectors, domain.ChannelMessage{Channel: d.Channel, RefID: d.RefID, Message: msg}, meta)
+	res, err := h.svc.PostOnChannel(ctx, h.connectors, conversations.ChannelMessage{Channel: d.Channel, RefID: d.RefID, Message: msg}, meta)
 	if err != nil {
 		return err
 	}
@@ -106,7 +108,7 @@ func (h *Hub) messageDelivered(ctx context.Context, c *client, f frame, meta dom
 	if meta.Actor.IsZero() {
 		meta.Actor = domain.Actor{Kind: domain.ActorConnector, ID: c.connectorChannel()}
 	}
-	err := h.svc.RecordDelivery(ctx, domain.MessageDelivered{
+	err := h.svc.RecordDelivery(ctx, domain.RecordDelivery{
 		MessageID: d.ID, ConversationID: conv, Sequence: uint64(seq), Channel: c.connectorChannel(), Connector: c.connectorChannel(),
 	}, meta)
 	if err != nil {
@@ -121,7 +123,7 @@ func (h *Hub) messageDelivered(ctx context.Context, c *client, f frame, meta dom
 // kick wakes the dispatcher.
 func (h *Hub) kick() {
 	select {
-	case h.wake <- struct{}{}:
+	case h.connectorWake <- struct{}{}:
 	default:
 	}
 }
@@ -136,15 +138,15 @@ func (h *Hub) Dispatch(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-h.wake:
+		case <-h.connectorWake:
 		case <-tick.C:
 			if n := h.connectors.Release("", time.Now().Add(-h.cfg.AckTimeout)); n > 0 {
 				h.logger.Warn("redelivering unacknowledged messages", "count", n)
 			}
 		}
 		h.mu.Lock()
-		channels := make(map[string][]*client, len(h.bySession))
-		for ch, cs := range h.bySession {
+		channels := make(map[string][]*client, len(h.connectorsByChannel))
+		for ch, cs := range h.connectorsByChannel {
 			channels[ch] = append([]*client(nil), cs...)
 		}
 		h.mu.Unlock()
@@ -191,7 +193,7 @@ func (h *Hub) nextForCustomer(ctx context.Context, cl projections.Claim) (domain
 		}
 		for _, rec := range recs {
 			after = int64(rec.Revision)
-			e, err := domain.DecodeEvent(rec)
+			e, err := storedjson.DecodeEvent(rec)
 			if err != nil {
 				return domain.Message{}, after, false, err
 			}
@@ -214,7 +216,7 @@ func (h *Hub) dropConnector(c *client) {
 		return
 	}
 	h.mu.Lock()
-	cs := h.bySession[ch]
+	cs := h.connectorsByChannel[ch]
 	for i := range cs {
 		if cs[i] == c {
 			cs = append(cs[:i:i], cs[i+1:]...)
@@ -222,9 +224,9 @@ func (h *Hub) dropConnector(c *client) {
 		}
 	}
 	if len(cs) == 0 {
-		delete(h.bySession, ch)
+		delete(h.connectorsByChannel, ch)
 	} else {
-		h.bySession[ch] = cs
+		h.connectorsByChannel[ch] = cs
 	}
 	h.mu.Unlock()
 	h.connectors.Release(c.id, time.Time{})

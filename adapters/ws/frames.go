@@ -8,8 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley/domain"
-	"github.com/parley-chat/parley/domain/jsonenc"
-	"github.com/parley-chat/parley/domain/jsonscan"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // Event names of the websocket protocol.
@@ -77,7 +76,7 @@ func decodeFrame(raw []byte) (frame, error) {
 // that).
 func scanFrame(raw []byte) (frame, bool) {
 	var f frame
-	p := jsonscan.New(raw)
+	p := storedjson.NewScanner(raw)
 	p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "event":
@@ -132,15 +131,15 @@ func jsonProblem(err error) string {
 //
 // The frame is written by hand around its data, with the bytes
 // json.Marshal(frame{...}) gives: data encoded by json.Marshal or
-// domain.AppendMessage is already compact and escaped as Marshal would
+// storedjson.AppendMessage is already compact and escaped as Marshal would
 // leave it, and writing it in place spares the copy and the re-reading
 // (to compact it) that Marshal spends on a json.RawMessage.
 func encodeFrame(event string, ack json.RawMessage, data any) []byte {
 	b := append(make([]byte, 0, 512+len(ack)), `{"event":`...)
-	b = append(jsonenc.String(b, event), `,"data":`...)
+	b = append(storedjson.AppendString(b, event), `,"data":`...)
 	var err error
 	if m, ok := data.(domain.Message); ok {
-		b, err = domain.AppendMessage(b, &m)
+		b, err = storedjson.AppendMessage(b, &m)
 	} else {
 		var raw []byte
 		raw, err = json.Marshal(data)

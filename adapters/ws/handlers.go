@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -183,7 +184,7 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 }
 
 func (h *Hub) sendMessage(ctx context.Context, c *client, f frame, meta domain.Metadata) error {
-	msg, ok := domain.DecodePlainMessage(f.Data)
+	msg, ok := storedjson.DecodeMessage(f.Data)
 	if !ok {
 		if err := decodeData(f.Data, &msg); err != nil {
 			return err

@@ -45,7 +45,7 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, keys map[string]any)
 		// The client sent frames before the handshake's answer, which the
 		// websocket library refuses; the buffered bytes would be lost here.
 		conn.Close()
-		h.conns.Done()
+		h.disconnectsDue.Done()
 		h.logger.Debug("websocket upgrade failed", "err", "client sent data before the handshake completed")
 		return
 	}
@@ -72,7 +72,7 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, keys map[string]any)
 // reports whether the upgrade succeeded.
 func (h *Hub) upgrade(w http.ResponseWriter, r *http.Request, keys map[string]any) bool {
 	if err := h.m.HandleRequestWithKeys(w, r, keys); err != nil {
-		h.conns.Done()
+		h.disconnectsDue.Done()
 		h.logger.Debug("websocket upgrade failed", "err", err)
 		return false
 	}

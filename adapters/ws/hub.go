@@ -10,12 +10,12 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/olahol/melody"
 	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -26,88 +26,6 @@ const (
 	CloseSlowReader = 4000 // the client did not keep up: reconnect and resume
 )
 
-// Config tunes the websocket edge.
-type Config struct {
-	// OnCommand, when set, is called before each command frame is handled
-	// (for traces and metrics); the context it returns is the command's,
-	// and done is called with the command's error once it is handled.
-	OnCommand func(ctx context.Context, event string) (_ context.Context, done func(error))
-	// OnMessageWritten, when set, is told the time from a message's append
-	// to the moment its messageArrived frame was written to a connection.
-	OnMessageWritten func(time.Duration)
-	// StoreTyping stores typing activities instead of only relaying them.
-	StoreTyping bool
-	// MaxFrameBytes bounds one incoming frame.
-	MaxFrameBytes int64
-	// OutboundBuffer is how many frames may wait for a slow client before it
-	// is disconnected with CloseSlowReader.
-	OutboundBuffer int
-	// CommandTimeout bounds the handling of one frame.
-	CommandTimeout time.Duration
-	// Credentials checks the bearer credentials of connections and joins;
-	// nil means domain.OpenAccess (authentication off).
-	Credentials domain.Credentials
-	// FramesPerSecond and FrameBurst are the token bucket of each
-	// connection: frames beyond it are refused with rate_limited.
-	FramesPerSecond float64
-	FrameBurst      int
-	// MaxSocketsPerConversation bounds the connections joined to one
-	// conversation on this process.
-	MaxSocketsPerConversation int
-	// AckTimeout is how long a connector has to acknowledge a message
-	// before it is sent again.
-	AckTimeout time.Duration
-	// ConnectorWindow is how many conversations may each have a message in
-	// flight to one connector connection.
-	ConnectorWindow int
-	// ClaimTimeout, when positive, makes each delivery to a connector claimed
-	// through the store for that long by Node before it is sent, so that of
-	// several nodes connected to the same connector one sends it.
-	ClaimTimeout time.Duration
-	// Node names this process in its claims.
-	Node string
-	// AllowedOrigins lists the Origin values a browser may connect from;
-	// "*" allows any. Requests without an Origin (non-browser clients) and
-	// from the server's own host are always allowed.
-	AllowedOrigins []string
-	// MaxInfoMessages is the most messages one conversationInfo carries
-	// (projections.DefaultPageSize when 0).
-	MaxInfoMessages int
-}
-
-func (c *Config) setDefaults() {
-	if c.MaxFrameBytes <= 0 {
-		c.MaxFrameBytes = 64 << 10
-	}
-	if c.OutboundBuffer <= 0 {
-		c.OutboundBuffer = 1024
-	}
-	if c.CommandTimeout <= 0 {
-		c.CommandTimeout = 10 * time.Second
-	}
-	if c.Credentials == nil {
-		c.Credentials = domain.OpenAccess{}
-	}
-	if c.FramesPerSecond <= 0 {
-		c.FramesPerSecond = 50
-	}
-	if c.FrameBurst <= 0 {
-		c.FrameBurst = 100
-	}
-	if c.MaxSocketsPerConversation <= 0 {
-		c.MaxSocketsPerConversation = 64
-	}
-	if c.AckTimeout <= 0 {
-		c.AckTimeout = 30 * time.Second
-	}
-	if c.ConnectorWindow <= 0 {
-		c.ConnectorWindow = 100
-	}
-	if c.MaxInfoMessages <= 0 {
-		c.MaxInfoMessages = projections.DefaultPageSize
-	}
-}
-
 // sendWindow is the most frames of one connection in melody's queue.
 const sendWindow = 32
 
@@ -115,16 +33,16 @@ const sendWindow = 32
 // conversations they joined.
 type Hub struct {
 	cfg    Config
-	svc    *domain.Service
+	svc    *conversations.Service
 	infos  *projections.ConversationInfos
 	store  domain.EventStore
 	newID  func() string
 	logger *slog.Logger
 	m      *melody.Melody
-	// connectors is the read model of channel connectors; wake wakes the
+	// connectors is the read model of channel connectors; connectorWake wakes the
 	// dispatcher that sends them messages.
-	connectors *projections.Connectors
-	wake       chan struct{}
+	connectors    *projections.Connectors
+	connectorWake chan struct{}
 	// shards feed the delivery goroutines; stop ends them.
 	shards [deliveryShards]chan delivery
 	stop   chan struct{}
@@ -136,10 +54,10 @@ type Hub struct {
 	// queue; the others wait in the client's backlog.
 	sendWindow int
 
-	mu        sync.Mutex
-	rooms     map[string]*room
-	bySession map[string][]*client // connector connections by channel
-	conns     sync.WaitGroup       // connections whose disconnect handling is not done
+	mu                  sync.Mutex
+	rooms               map[string]*room
+	connectorsByChannel map[string][]*client // connector connections by channel
+	disconnectsDue      sync.WaitGroup       // connections whose disconnect handling is not done
 	// clients are the open connections, for Close to reach each one;
 	// closing turns away connections that complete their upgrade after.
 	clients map[*client]struct{}
@@ -157,11 +75,11 @@ type Hub struct {
 
 // New returns a Hub. store is used to fill gaps in live delivery and to read
 // messages for connectors.
-func New(cfg Config, svc *domain.Service, infos *projections.ConversationInfos, connectors *projections.Connectors,
+func New(cfg Config, svc *conversations.Service, infos *projections.ConversationInfos, connectors *projections.Connectors,
 	store domain.EventStore, newID func() string, logger *slog.Logger) *Hub {
 	cfg.setDefaults()
 	h := &Hub{cfg: cfg, svc: svc, infos: infos, connectors: connectors, store: store, newID: newID, logger: logger,
-		rooms: map[string]*room{}, bySession: map[string][]*client{}, wake: make(chan struct{}, 1), clients: map[*client]struct{}{}}
+		rooms: map[string]*room{}, connectorsByChannel: map[string][]*client{}, connectorWake: make(chan struct{}, 1), clients: map[*client]struct{}{}}
 	connectors.OnWork = h.kick
 	h.stop = make(chan struct{})
 	h.owed.wake = make(chan struct{}, 1)
@@ -228,7 +146,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // newClient returns the state of a new connection proving principal, counted
 // among the connections whose disconnect handling is not done.
 func (h *Hub) newClient(principal domain.Principal) *client {
-	h.conns.Add(1)
+	h.disconnectsDue.Add(1)
 	return &client{id: h.newID(), hub: h, principal: principal, joined: map[string]*member{},
 		limiter: rate.NewLimiter(rate.Limit(h.cfg.FramesPerSecond), h.cfg.FrameBurst),
 		inbox:   make(chan inbound, inboxSize)}
@@ -255,7 +173,7 @@ func (h *Hub) Close(ctx context.Context) error {
 		c.close(goingAway)
 	}
 	done := make(chan struct{})
-	go func() { h.conns.Wait(); close(done) }()
+	go func() { h.disconnectsDue.Wait(); close(done) }()
 	defer close(h.stop)
 	select {
 	case <-done:
@@ -302,7 +220,7 @@ func (h *Hub) disconnect(s *melody.Session) { h.disconnectClient(clientOf(s)) }
 
 // disconnectClient stores the leaves of a connection that closed.
 func (h *Hub) disconnectClient(c *client) {
-	defer h.conns.Done()
+	defer h.disconnectsDue.Done()
 	// Frames read before the socket closed are handled first, as they were
 	// sent: a join still in the inbox would otherwise outlive the leaves.
 	c.unhandled.Wait()

@@ -19,12 +19,13 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
 
 type testHub struct {
 	*Hub
-	svc   *domain.Service
+	svc   *conversations.Service
 	store domain.EventStore
 	url   string
 }
@@ -42,7 +43,7 @@ func newTestHubWith(t *testing.T, cfg Config) *testHub {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +253,8 @@ func TestFramesBeyondTheSendWindowArriveInOrder(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { return c.pending.Load() == 0 })
-	c.out.Lock()
-	defer c.out.Unlock()
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	if c.inMelody != 0 || c.backlog != nil {
 		t.Fatalf("after the last frame: %d in melody's queue, backlog %d", c.inMelody, len(c.backlog))
 	}
@@ -294,9 +295,9 @@ func TestCloseFrameFollowsTheBacklog(t *testing.T) {
 	for i := range n {
 		c.send(fmt.Appendf(nil, `{"event":"ack","ack":%d,"data":{"pad":%q}}`, i, pad))
 	}
-	c.out.Lock()
+	c.writeMu.Lock()
 	backlog := len(c.backlog)
-	c.out.Unlock()
+	c.writeMu.Unlock()
 	if backlog == 0 {
 		t.Fatal("melody wrote the frames faster than they were queued: nothing waited in the backlog")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 	"github.com/parley-chat/parley/test/tmpfs"
 )
@@ -37,7 +38,7 @@ func TestOwedLeaveIsStoredOnceTheStoreIsBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = store.Close() })
-			svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+			svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -63,7 +64,7 @@ func (h *Hub) infoFrame(ctx context.Context, m *member, pg *projections.Page) ([
 			b = append(b, ',')
 		}
 		var err error
-		b, err = domain.AppendMessage(b, &msg)
+		b, err = storedjson.AppendMessage(b, &msg)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -40,7 +41,7 @@ type delivery struct {
 func storedDelivery(rec domain.RecordedEvent) delivery {
 	d := delivery{rec: rec}
 	if isMessage(rec.Type) {
-		e, err := domain.DecodeEvent(rec)
+		e, err := storedjson.DecodeEvent(rec)
 		d.msg, d.isMsg = e.(domain.Message)
 		d.err = err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/routing"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -46,7 +47,7 @@ func (h *Hub) Routed(rec domain.RecordedEvent) {
 	}
 	switch rec.Type {
 	case routing.EventConversationAssigned, routing.EventConversationUnassigned:
-		e, err := routing.Decode(rec)
+		e, err := storedjson.DecodeRouting(rec)
 		if err != nil {
 			h.logger.Error("decode routing event", "stream", rec.Stream, "err", err)
 			return
@@ -63,7 +64,7 @@ func (h *Hub) Routed(rec domain.RecordedEvent) {
 			h.unassignLocal(e.AgentID, e.ConversationID)
 		}
 	case domain.EventActivityMessage:
-		e, err := domain.DecodeEvent(rec)
+		e, err := storedjson.DecodeEvent(rec)
 		m, ok := e.(domain.Message)
 		if err != nil || !ok {
 			return

@@ -33,13 +33,15 @@ with GET /api/conversations/{id}/verify.
 Flags:
 `
 
-// chainVerifier returns the Verify of the hash chain under store, nil when
-// the store is not chained.
-func chainVerifier(store domain.EventStore) func(context.Context, string) (chain.Result, error) {
+// openChainedStore opens the store as openStore does, and keeps its hash
+// chain's Verify for GET /api/conversations/{id}/verify: it reads the raw
+// store under the decorators.
+func (m *Main) openChainedStore(ctx context.Context) (domain.EventStore, error) {
+	store, err := openStore(ctx, m.Config, m.Logger)
 	if c, ok := store.(*chain.Store); ok {
-		return c.Verify
+		m.verify = c.Verify
 	}
-	return nil
+	return store, err
 }
 
 // auditCommand runs "parley audit".

@@ -5,7 +5,6 @@
 //	parley migrate [flags]  copy the event history to another store
 //	parley store verify|repair --data-dir D
 //	                        check or repair the embedded store's log
-//	parley bench [scenario] load-test a running server
 //
 // Run "parley <command> -h" for a command's flags.
 package main
@@ -50,8 +49,6 @@ func run(ctx context.Context, args []string) error {
 		return migrateCommand(ctx, args[1:])
 	case "store":
 		return storeCommand(args[1:])
-	case "bench":
-		return benchCommand(ctx, args[1:])
 	case "audit":
 		return auditCommand(ctx, args[1:])
 	case "help", "-h", "--help":
@@ -77,10 +74,11 @@ Commands:
              keep every intact record, move damaged spans to a quarantine file
   audit verify [--conversation ID] [--store STORE]
              check the hash chain of every conversation (ADR 40); non-zero exit on a break
-  bench      load generator: chat, fanout, connections, init, against a running server
 
 Run "parley <command> -h" for the flags of a command. Every flag can also be
 set with an environment variable: --data-dir is PARLEY_DATA_DIR, and so on.
+
+The load generator is its own program, parley-bench.
 `)
 }
 

@@ -18,11 +18,13 @@ import (
 	"github.com/parley-chat/parley/adapters/esdb"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/migration"
+	"github.com/parley-chat/parley/eventschemas"
 )
 
 const migrateUsage = `Usage: parley migrate --from STORE --to STORE
 
-Copies every stream of one event store into another, in order, with each
+Checks every event of the source against its schema, then copies every
+stream of one event store into another, in order, with each
 event's id, type, data, metadata, revision and recorded time; then checks
 that every stream holds the same events on both sides, comparing each
 event's id, type, data and metadata. It reports how many events it copied
@@ -69,8 +71,12 @@ func migrateCommand(ctx context.Context, args []string) error {
 	}
 	defer target.Close()
 
+	reg, err := eventschemas.Load()
+	if err != nil {
+		return err
+	}
 	progress := newMigrateProgress(os.Stderr)
-	c := migration.New(source, target, migration.Options{Progress: progress.update})
+	c := migration.New(source, target, migration.Options{Progress: progress.update, Check: reg.CheckRecorded})
 	rep, err := c.Run(ctx)
 	progress.done()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/domain/router"
 	"github.com/parley-chat/parley/domain/routing"
 	"github.com/parley-chat/parley/projections"
@@ -43,7 +44,7 @@ type routingParts struct {
 }
 
 // newRouting checks the routing configuration and builds its parts.
-func newRouting(c RoutingConfig, store domain.EventStore, svc *domain.Service, m *Main) (*routingParts, error) {
+func newRouting(c RoutingConfig, store domain.EventStore, svc *conversations.Service, m *Main) (*routingParts, error) {
 	queues, err := routing.NewQueues(splitList(c.Queues), c.DefaultQueue)
 	if err != nil {
 		return nil, fmt.Errorf("--queues/--default-queue: %w", err)
@@ -81,13 +82,14 @@ func (p *routingParts) api() *httpapi.RoutingConfig {
 	return &httpapi.RoutingConfig{Enqueue: p.router.Enqueue, View: p.board, QueueNames: p.queues.Names()}
 }
 
-// catchUp folds into the routing board the history up to after, which the
-// feed skips when it resumes after the connectors' snapshot. The board has
-// no snapshot of its own yet, so with a snapshot it still reads that part of
-// the history at start (ADR 28).
-func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, after domain.After) error {
-	var from domain.After
-	for from < after {
+// catchUp folds into the routing board the history from after its own
+// snapshot (from) up to the position the feed resumes after (to): the two
+// snapshots are saved at the same events, so this is empty unless one of
+// them was missing, refused or older. A board ahead of the feed is left as
+// it is: the feed's events up to its position fold to nothing, since the
+// board applies each stream revision once.
+func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, from, to domain.After) error {
+	for from < to {
 		recs, err := store.ReadAll(ctx, from, 1000)
 		if err != nil {
 			return fmt.Errorf("routing: read the history before the snapshot: %w", err)
@@ -96,7 +98,7 @@ func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, aft
 			return nil
 		}
 		for _, rec := range recs {
-			if domain.After(rec.Position) > after {
+			if domain.After(rec.Position) > to {
 				return nil
 			}
 			if err := p.board.Consume(projections.NewFeedEvent(rec)); err != nil {

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -17,14 +16,14 @@ import (
 
 	"github.com/parley-chat/parley/adapters/auth"
 	"github.com/parley-chat/parley/adapters/diskspace"
-	"github.com/parley-chat/parley/adapters/greetings"
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/logredact"
 	"github.com/parley-chat/parley/adapters/socketio"
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/chain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
-	"github.com/parley-chat/parley/web"
 )
 
 // ServeConfig is the configuration of parley serve.
@@ -165,6 +164,7 @@ type Main struct {
 	Addr string
 
 	store    domain.EventStore
+	verify   func(context.Context, string) (chain.Result, error) // the store's hash chain (ADR 40)
 	hub      *ws.Hub
 	sio      *socketio.Server
 	server   *http.Server
@@ -179,38 +179,24 @@ type Main struct {
 	ops    *ops
 	// snapshots saves the connectors read model, so a start folds only the
 	// history after its last snapshot; feedStatus says whether the feed runs.
-	snapshots  *projections.Snapshotter
-	feedStatus projections.FeedStatus
-	node       string
+	snapshots *projections.Snapshotter
+	// routingSnaps saves the routing board beside it (ADR 29).
+	routingSnaps *projections.Snapshotter
+	feedStatus   projections.FeedStatus
+	node         string
 }
 
 // Run opens the store, starts the live feed and starts serving; it returns
 // once the server accepts connections.
 func (m *Main) Run(ctx context.Context) error {
-	creds, err := m.credentials()
+	creds, greet, err := m.checkServe()
 	if err != nil {
 		return err
 	}
-	if err := m.checkWebhooks(); err != nil {
-		return err
-	}
-	if m.Config.MaxInfoMessages < 1 {
-		return fmt.Errorf("--max-info-messages must be at least 1, not %d", m.Config.MaxInfoMessages)
-	}
-	if m.Config.ReadModelCacheBytes < 1 {
-		return fmt.Errorf("--read-model-cache-bytes must be at least 1, not %d", m.Config.ReadModelCacheBytes)
-	}
-	greet := greetings.Default()
-	if m.Config.GreetingsFile != "" {
-		if greet, err = greetings.Load(m.Config.GreetingsFile); err != nil {
-			return err
-		}
-	}
-	store, err := openStore(ctx, m.Config, m.Logger)
+	store, err := m.openChainedStore(ctx)
 	if err != nil {
 		return err
 	}
-	verify := chainVerifier(store)
 	if m.ops, err = m.newOps(ctx); err != nil {
 		return errors.Join(err, store.Close())
 	}
@@ -223,7 +209,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if isEmbedded(m.Config) {
 		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
 	}
-	svc, err := domain.NewService(domain.ServiceConfig{
+	svc, err := conversations.New(conversations.Config{
 		Store: store, Now: time.Now, NewID: uuid.NewString, Greeting: greet.Greeting,
 		Limits: domain.Limits{MaxTextLength: m.Config.MaxTextLength, MaxAttachments: m.Config.MaxAttachments, MaxParticipants: m.Config.MaxParticipants},
 	})
@@ -240,36 +226,25 @@ func (m *Main) Run(ctx context.Context) error {
 	m.ops.metrics.ConnectorBacklog(connectors.Backlog)
 	m.ops.metrics.Queues(routed.queues.Names(), routed.board.Queues)
 	connectors.OnAck = m.ops.metrics.ConnectorAck
-	m.hub = ws.New(ws.Config{
-		StoreTyping: m.Config.StoreTyping, MaxFrameBytes: m.Config.MaxFrameBytes, OutboundBuffer: m.Config.OutboundBuffer,
-		Credentials: creds, FramesPerSecond: m.Config.FramesPerSecond, FrameBurst: m.Config.FrameBurst,
-		MaxSocketsPerConversation: m.Config.MaxSockets, AllowedOrigins: origins,
-		AckTimeout: m.Config.AckTimeout, ConnectorWindow: m.Config.ConnectorWindow,
-		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
-		MaxInfoMessages:  m.Config.MaxInfoMessages,
-		OnCommand:        m.ops.onCommand,
-		OnMessageWritten: m.ops.metrics.MessageWritten,
-	}, svc, infos, connectors, store, uuid.NewString, m.Logger)
+	m.hub = ws.New(m.hubConfig(creds, origins), svc, infos, connectors, store, uuid.NewString, m.Logger)
 	routed.attach(m.hub)
 
 	m.snapshots = m.connectorsSnapshotter(connectors)
 	after := m.restoreConnectors(ctx, store, connectors, m.snapshots.File)
-	if err := routed.catchUp(ctx, store, after); err != nil {
+	m.routingSnaps = m.routingSnapshotter(routed.board)
+	if err := routed.catchUp(ctx, store, m.restoreRouting(ctx, store, routed.board, m.routingSnaps.File), after); err != nil {
 		return err
 	}
-	if err := m.startFeed(ctx, store, after, func(_ context.Context, e *projections.FeedEvent) error {
+	if err := m.startFeed(ctx, m.ops.metrics.Projection("feed", store), after, func(_ context.Context, e *projections.FeedEvent) error {
 		infos.Apply(e)
 		if err := routed.board.Consume(e); err != nil {
 			return err
 		}
 		return connectors.Apply(e)
-	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle); err != nil {
+	}, m.hub.Deliver, m.ops.feed, m.snapshots.Handle, m.routingSnaps.Handle); err != nil {
 		return err
 	}
-	m.routed.Add(1)
-	go func() { defer m.routed.Done(); routed.router.Run(m.feedCtx) }()
-	go m.hub.Dispatch(m.feedCtx)
-	go space.Watch(m.feedCtx)
+	m.startWorkers(routed, space)
 	transcripts, err := m.startTranscripts(store)
 	if err != nil {
 		return err
@@ -279,7 +254,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	api := httpapi.New(httpapi.Config{
 		MaxBodyBytes: m.Config.MaxBodyBytes, Credentials: creds, InitsPerMinute: m.Config.InitsPerMinute, InitBurst: m.Config.InitBurst,
-		AllowedOrigins: origins, TrustProxy: m.Config.TrustProxy,
+		AllowedOrigins: origins, TrustProxy: m.Config.TrustProxy, Verify: m.verify,
 		KnownChannel:    func(name string) bool { return httpapi.IsDefaultChannel(name) || connectors.Registered(name) },
 		Directory:       connectors,
 		Transcripts:     transcripts,
@@ -290,32 +265,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Webhooks:        m.ops.webhooksAPI(),
 		Metrics:         m.ops.mainMetrics(m.Config.Ops),
 		OnError:         func(code domain.Code) { m.ops.metrics.Error("http", code) },
-		Verify:          verify,
 	}, svc, infos, store, uuid.NewString, m.Logger, m.ops.wrapWebsocket(creds, m.hub))
-	if err := m.ops.serveMetrics(m.Config.Ops.MetricsAddr, m.Logger); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
-	}
-	m.Addr = ln.Addr().String()
-	m.sio = socketio.New(socketioHub{m.hub}, socketio.Config{WebsocketOnly: m.Config.SocketIOWebsocketOnly,
-		PingInterval: m.Config.SocketIOPingInterval, PingTimeout: m.Config.SocketIOPingTimeout}, m.Logger)
-	m.server = &http.Server{
-		Handler:           web.New(web.Config{AuthOff: m.Config.Auth == "off"}, withSocketIO(m.ops.traceHTTP(api), m.sio)),
-		ReadHeaderTimeout: m.Config.ReadHeaderTimeout,
-		ReadTimeout:       m.Config.ReadTimeout,
-		IdleTimeout:       m.Config.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
-	go func() {
-		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Logger.Error("http server stopped", "err", err)
-		}
-	}()
-	m.Logger.Info("parley is serving", "addr", "http://"+m.Addr, "store", storeName(m.Config), "auth", m.Config.Auth, "node", m.node)
-	return nil
+	return m.listen(api)
 }
 
 // startFeed starts the feed that keeps read models and websocket rooms
@@ -392,6 +343,9 @@ func (m *Main) Close() error {
 		if m.snapshots != nil {
 			m.snapshots.Flush()
 		}
+		if m.routingSnaps != nil {
+			m.routingSnaps.Flush()
+		}
 		m.routed.Wait()
 	}
 	if m.store != nil {
@@ -425,23 +379,4 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(logredact.New(slog.NewJSONHandler(os.Stderr, opts))), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
-}
-
-// withSocketIO serves Socket.IO at its own path beside the API.
-func withSocketIO(api, sio http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, socketio.Path) {
-			sio.ServeHTTP(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
-}
-
-// socketioHub serves Socket.IO connections with the JSON websocket's hub.
-type socketioHub struct{ *ws.Hub }
-
-// Attach implements socketio.Hub.
-func (h socketioHub) Attach(conn socketio.Conn, principal domain.Principal) socketio.Peer {
-	return h.Hub.Attach(conn, principal)
 }

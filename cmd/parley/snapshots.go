@@ -57,6 +57,39 @@ func (m *Main) restoreConnectors(ctx context.Context, store domain.EventStore, c
 	return cp.After
 }
 
+func (m *Main) routingSnapshotter(board *projections.Routing) *projections.Snapshotter {
+	return &projections.Snapshotter{
+		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", "routing.snapshot")},
+		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger,
+		State: func() any { return board.State() },
+	}
+}
+
+// restoreRouting loads the routing board's snapshot and returns the
+// position the board has folded up to: the snapshot's, when it decodes,
+// is of this version and the store still holds the event it names there,
+// else 0, and the board is folded from the whole history, with a warning.
+func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, board *projections.Routing, file projections.SnapshotFile) domain.After {
+	var st projections.RoutingState
+	cp, ok, err := file.Load(&st)
+	if err != nil {
+		m.Logger.Warn("ignoring the routing board's snapshot; folding the whole history", "err", err)
+		return 0
+	}
+	if !ok {
+		return 0
+	}
+	holds, err := cp.Holds(ctx, store)
+	if err != nil || !holds {
+		m.Logger.Warn("ignoring the routing board's snapshot: the store does not hold the event it ends with; folding the whole history",
+			"file", file.Path, "after", cp.After, "err", err)
+		return 0
+	}
+	board.Restore(&st)
+	m.Logger.Info("routing board restored from its snapshot", "after", cp.After, "conversations", st.Conversations())
+	return cp.After
+}
+
 // nodeID returns the id this node's claims carry, kept in
 // <data-dir>/node-id so that a restarted node is the same holder: it sends
 // again at once what it had claimed and not finished, instead of waiting

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-chat/parley/adapters/httpapi"
 	"github.com/parley-chat/parley/adapters/pdf"
 	"github.com/parley-chat/parley/adapters/smtp"
+	"github.com/parley-chat/parley/adapters/transcriptfiles"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/projections"
 )
@@ -37,8 +38,13 @@ func transcriptsDir(dataDir string) string { return filepath.Join(dataDir, "tran
 // current and, when a mail server is configured, the transcript email
 // worker; both stop with the live feed. It returns the REST edge's wiring.
 func (m *Main) startTranscripts(store domain.EventStore) (*httpapi.TranscriptConfig, error) {
-	transcripts, err := projections.OpenTranscripts(transcriptsDir(m.Config.DataDir), store, m.Logger)
+	files, err := transcriptfiles.Open(transcriptsDir(m.Config.DataDir))
 	if err != nil {
+		return nil, err
+	}
+	transcripts, err := projections.NewTranscripts(files, m.ops.metrics.Projection("transcripts", store), m.Logger)
+	if err != nil {
+		files.Close()
 		return nil, err
 	}
 	var mailer domain.Mailer
@@ -48,14 +54,19 @@ func (m *Main) startTranscripts(store domain.EventStore) (*httpapi.TranscriptCon
 		}
 	}
 	outbox, err := projections.NewTranscriptMailer(projections.TranscriptMailerConfig{
-		Store: store, Transcripts: transcripts, Mailer: mailer, RenderPDF: pdf.Render,
+		Store: m.ops.metrics.Projection("transcript_emails", store), Transcripts: transcripts, Mailer: mailer, RenderPDF: pdf.Render,
 		From: m.Config.Mail.MailFrom, Now: time.Now, NewID: uuid.NewString, Logger: m.Logger,
 		ClaimTimeout: m.Config.ClaimTimeout, Node: m.node,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("--mail-from: %w", err)
 	}
-	m.transcripts.Go(func() { m.logStop("transcript projection", transcripts.Run(m.feedCtx, nil)) })
+	m.transcripts.Go(func() {
+		m.logStop("transcript projection", transcripts.Run(m.feedCtx, nil))
+		// Only Run's barriers use the directory held open; a transcript
+		// stored on request after this is made durable by its own fsyncs.
+		files.Close()
+	})
 	if mailer == nil {
 		m.Logger.Info("no --smtp-url: transcript email requests are stored, and sent once Parley runs with a mail server")
 	} else {
@@ -100,7 +111,12 @@ func transcriptsCommand(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	transcripts, err := projections.OpenTranscripts(transcriptsDir(cfg.DataDir), store, logger)
+	files, err := transcriptfiles.Open(transcriptsDir(cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	defer files.Close()
+	transcripts, err := projections.NewTranscripts(files, store, logger)
 	if err != nil {
 		return err
 	}

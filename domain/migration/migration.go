@@ -33,6 +33,10 @@ type Options struct {
 	// Progress, when set, is called after each append with the number of
 	// source events handled so far and the total.
 	Progress func(done, total int)
+	// Check, when set, is called with every source event before anything
+	// is copied; an error stops the run with nothing copied. The schemas
+	// are checked here (ADR 32): reads trust what Parley wrote.
+	Check func(domain.RecordedEvent) error
 }
 
 func (o *Options) setDefaults() {
@@ -102,10 +106,22 @@ func (c *Copier) Run(ctx context.Context) (Report, error) {
 	return rep, c.Verify(ctx)
 }
 
-// count returns how many events the source holds now, for progress.
+// count returns how many events the source holds now, for progress, and
+// checks each with Options.Check.
 func (c *Copier) count(ctx context.Context) (int, error) {
 	n := 0
-	err := c.pages(ctx, func(page []domain.RecordedEvent) error { n += len(page); return nil })
+	err := c.pages(ctx, func(page []domain.RecordedEvent) error {
+		for _, rec := range page {
+			if c.opts.Check == nil {
+				break // nothing to check
+			}
+			if err := c.opts.Check(rec); err != nil {
+				return fmt.Errorf("the source's event %s (%s at %s@%d) fails its check, nothing was copied: %w", rec.ID, rec.Type, rec.Stream, rec.Revision, err)
+			}
+		}
+		n += len(page)
+		return nil
+	})
 	return n, err
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/domain/routing"
 )
 
@@ -34,7 +35,7 @@ type Board interface {
 // Config wires a Router.
 type Config struct {
 	Store   domain.EventStore
-	Service *domain.Service
+	Service *conversations.Service
 	Board   Board
 	Queues  *routing.Queues
 	Now     func() time.Time

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/domain/router"
 	"github.com/parley-chat/parley/domain/routing"
 	"github.com/parley-chat/parley/projections"
@@ -19,7 +20,7 @@ import (
 
 // node is one router with its own service, board and feed on a shared store.
 type node struct {
-	svc    *domain.Service
+	svc    *conversations.Service
 	board  *projections.Routing
 	router *router.Router
 }
@@ -35,7 +36,7 @@ func startNode(t *testing.T, ctx context.Context, store domain.EventStore, queue
 // startFeedNode is a node whose feed runs and whose router does not yet.
 func startFeedNode(t *testing.T, ctx context.Context, store domain.EventStore, queues *routing.Queues, wg *sync.WaitGroup) *node {
 	t.Helper()
-	svc, err := domain.NewService(domain.ServiceConfig{Store: store, Now: time.Now, NewID: uuid.NewString})
+	svc, err := conversations.New(conversations.Config{Store: store, Now: time.Now, NewID: uuid.NewString})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // ids numbers every generated id, so that ids are unique across calls
@@ -61,7 +62,7 @@ func Conversation(s Spec) ([]domain.EventData, error) {
 			if m, ok := e.(domain.Message); ok {
 				id = m.ID
 			}
-			d, err := domain.EncodeEvent(id, e, domain.Metadata{CorrelationID: id, CausationID: id, Connection: "bench"})
+			d, err := storedjson.EncodeEvent(id, e, domain.Metadata{CorrelationID: id, CausationID: id, Connection: "bench"})
 			if err != nil {
 				return err
 			}

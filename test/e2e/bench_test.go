@@ -3,12 +3,38 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// benchReport is the part of parley bench's JSON report the tests check.
+var (
+	benchBinaryOnce sync.Once
+	benchBinaryPath string
+	benchBinaryErr  error
+)
+
+// benchBinary builds the load generator, parley-bench, once, next to the
+// parley binary, for the tests that need it.
+func benchBinary(t *testing.T) string {
+	t.Helper()
+	benchBinaryOnce.Do(func() {
+		benchBinaryPath = filepath.Join(filepath.Dir(binary), "parley-bench")
+		out, err := exec.Command("go", "build", "-o", benchBinaryPath, "github.com/parley-chat/parley/cmd/parley-bench").CombinedOutput()
+		if err != nil {
+			benchBinaryErr = fmt.Errorf("%w\n%s", err, out)
+		}
+	})
+	if benchBinaryErr != nil {
+		t.Fatalf("build parley-bench: %v", benchBinaryErr)
+	}
+	return benchBinaryPath
+}
+
+// benchReport is the part of parley-bench's JSON report the tests check.
 type benchReport struct {
 	Scenario string       `json:"scenario"`
 	Parley   *benchResult `json:"parley"`
@@ -33,14 +59,14 @@ type benchResult struct {
 	} `json:"server"`
 }
 
-// runBench runs parley bench with args and returns its decoded report.
+// runBench runs parley-bench with args and returns its decoded report.
 func runBench(t *testing.T, args ...string) benchReport {
 	t.Helper()
 	var out, errs bytes.Buffer
-	cmd := exec.Command(binary, append([]string{"bench"}, args...)...)
+	cmd := exec.Command(benchBinary(t), args...)
 	cmd.Stdout, cmd.Stderr = &out, &errs
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("parley bench %v: %v\n%s", args, err, errs.String())
+		t.Fatalf("parley-bench %v: %v\n%s", args, err, errs.String())
 	}
 	var rep benchReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
@@ -114,9 +140,23 @@ func TestBench(t *testing.T) {
 // nothing to a machine that is not this one unless told to.
 func TestBenchRefusesRemoteTargets(t *testing.T) {
 	var errs bytes.Buffer
-	cmd := exec.Command(binary, "bench", "chat", "--target", "http://10.20.30.40:8080", "--duration", "1s")
+	cmd := exec.Command(benchBinary(t), "chat", "--target", "http://10.20.30.40:8080", "--duration", "1s")
 	cmd.Stderr = &errs
 	if err := cmd.Run(); err == nil || !strings.Contains(errs.String(), "not a loopback address") {
 		t.Errorf("a remote target was not refused: %v\n%s", err, errs.String())
+	}
+}
+
+// TestBenchHelp: --help and -h of parley-bench print the usage and exit 0,
+// and parley has no bench command any more.
+func TestBenchHelp(t *testing.T) {
+	for _, flag := range []string{"--help", "-h"} {
+		out, err := exec.Command(benchBinary(t), flag).CombinedOutput()
+		if err != nil || !strings.Contains(strings.ToLower(string(out)), "usage") {
+			t.Errorf("parley-bench %s: %v\n%s", flag, err, out)
+		}
+	}
+	if out, err := exec.Command(binary, "bench", "chat").CombinedOutput(); err == nil || !strings.Contains(string(out), `unknown command "bench"`) {
+		t.Errorf("parley bench: %v\n%s", err, out)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // TestHelp: --help and -h of parley and of every command print the usage
 // and exit 0.
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{}, {"serve"}, {"ws"}, {"migrate"}, {"bench"}, {"transcripts"}, {"transcripts", "rebuild"}} {
+	for _, args := range [][]string{{}, {"serve"}, {"ws"}, {"migrate"}, {"transcripts"}, {"transcripts", "rebuild"}} {
 		for _, flag := range []string{"--help", "-h"} {
 			cmd := exec.Command(binary, append(append([]string{}, args...), flag)...)
 			out, err := cmd.CombinedOutput()

@@ -92,6 +92,13 @@ func TestMetricsMoveWithAChat(t *testing.T) {
 		`parley_websocket_frames_sent_total{transport="websocket"}`:           func(b, n float64) bool { return n-b >= 10 },
 		`parley_webhook_paused{webhook="crm"}`:                                func(b, n float64) bool { return n == 0 },
 	}
+	// Every projection with a subscription of its own reports its lag: a
+	// few events at most during this chat, seconds behind under a minute.
+	// (The transcript email worker subscribes only with --smtp-url.)
+	for _, p := range []string{"feed", "transcripts"} {
+		checks[`parley_projection_lag_events{projection="`+p+`"}`] = func(b, n float64) bool { return n >= 0 && n < 50 }
+		checks[`parley_projection_lag_seconds{projection="`+p+`"}`] = func(b, n float64) bool { return n >= 0 && n < 60 }
+	}
 	for name, ok := range checks {
 		n, present := during[name]
 		if !present || !ok(before[name], n) {
@@ -103,6 +110,12 @@ func TestMetricsMoveWithAChat(t *testing.T) {
 			t.Errorf("a metric is labelled with a conversation or customer id: %s", name)
 		}
 	}
+
+	eventually(t, "the feed and the transcripts to catch up", func() bool {
+		now := scrape(t, url, "")
+		return now[`parley_projection_lag_events{projection="feed"}`] == 0 && now[`parley_projection_lag_events{projection="transcripts"}`] == 0 &&
+			now[`parley_projection_lag_seconds{projection="feed"}`] == 0
+	})
 
 	agent.conn.Close()
 	eventually(t, "the agent's connection to close", func() bool {

@@ -32,6 +32,9 @@ export class Pane {
     const rows = [["Customer", info.customer && info.customer.name], ["Channel", info.channel], ["Subject", info.subject],
       ["Language", info.language], ["Page", info.url], ["Comment", info.comment], ["Queue", c.meta.queue], ["Status", status(c)]];
     this.details.replaceChildren(...rows.filter(([, v]) => v).flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v, dir: "auto" })]));
+    // The audit page is a supervisor's; it tells other keys so itself.
+    this.details.append(el("dt", { text: "Audit" }),
+      el("dd", {}, el("a", { class: "audit-link", href: `/console/audit/${encodeURIComponent(c.id)}` }, "History and past states")));
     const key = c.ended ? "ended" : "open";
     if (this.actions.dataset.state === key) return;
     this.actions.dataset.state = key;
