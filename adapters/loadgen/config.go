@@ -44,6 +44,11 @@ type Config struct {
 	Scenario string
 	// Target is the base URL of the Parley server (http://127.0.0.1:8080).
 	Target string
+	// Targets, when given, are used instead of Target; several are Parley
+	// nodes on one store, driven as one system: each chat pair's
+	// customer is on one node and its agent on the next, so every message
+	// crosses nodes, and the server's CPU is summed over all of them.
+	Targets []string
 	// AllowRemote permits a target that resolves to a non-loopback address.
 	AllowRemote bool
 	// Transport is how clients reach Parley: TransportWS (the JSON
@@ -136,8 +141,10 @@ func (c Config) Validate() error {
 	if c.Transport != "" && c.Transport != TransportWS && c.Transport != TransportSocketIO {
 		errs = append(errs, fmt.Errorf("--transport %q: use %s or %s", c.Transport, TransportWS, TransportSocketIO))
 	}
-	if u, err := url.Parse(c.Target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("--target %q: want a base URL such as http://127.0.0.1:8080", c.Target))
+	for _, t := range c.targets() {
+		if u, err := url.Parse(t); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--target %q: want a base URL such as http://127.0.0.1:8080", t))
+		}
 	}
 	positive := map[string]int{"--conversations": c.Conversations, "--agents": c.Agents, "--senders": c.Senders,
 		"--connections": c.Connections, "--in-flight": c.InFlight, "--workers": c.Workers}

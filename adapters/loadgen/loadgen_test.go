@@ -122,7 +122,7 @@ func TestScenariosAgainstEcho(t *testing.T) {
 		"init":             {quick(ScenarioInit), runInit},
 	} {
 		t.Run(name, func(t *testing.T) {
-			r, err := c.run(t.Context(), c.cfg, sys, 0, nil)
+			r, err := c.run(t.Context(), c.cfg, sys, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestScenariosAgainstEcho(t *testing.T) {
 		})
 	}
 	t.Run("connections", func(t *testing.T) {
-		r, err := runConnections(t.Context(), quick(ScenarioConnections), sys, 0, nil)
+		r, err := runConnections(t.Context(), quick(ScenarioConnections), sys, nil, nil)
 		if err != nil || r.Connections != 20 || r.Errors != 0 {
 			t.Fatalf("%+v, %v", r, err)
 		}

@@ -10,7 +10,7 @@ import (
 
 // runMessaging runs the chat, fanout or echo scenario against sys: it
 // starts the conversations, runs the load, and closes every socket.
-func runMessaging(ctx context.Context, cfg Config, sys system, pid int, prog *progress) (*Result, error) {
+func runMessaging(ctx context.Context, cfg Config, sys system, pids []int, prog *progress) (*Result, error) {
 	s := newSink()
 	convs, agents := cfg.Conversations, 1
 	if cfg.Scenario == ScenarioFanout {
@@ -42,7 +42,7 @@ func runMessaging(ctx context.Context, cfg Config, sys system, pid int, prog *pr
 		}
 	}
 	res.Senders = len(senders)
-	u := newUsage(pid)
+	u := newUsage(pids...)
 	p := plan{senders: senders, rate: cfg.Rate, inFlight: cfg.InFlight, text: messageText(cfg.TextBytes),
 		warmup: cfg.Warmup, duration: cfg.Duration, messages: cfg.Messages, drain: cfg.Drain,
 		opened: func() {
@@ -62,7 +62,7 @@ func runMessaging(ctx context.Context, cfg Config, sys system, pid int, prog *pr
 	res.WindowSeconds = round(ph.window.Seconds(), 3)
 	res.Interrupted, res.StuckSenders = ph.interrupted, ph.stuck
 	fillMessages(res, s)
-	res.fillUsage(u, pid)
+	res.fillUsage(u, firstPID(pids))
 	return res, nil
 }
 

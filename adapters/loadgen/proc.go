@@ -110,19 +110,28 @@ func findListener(port int) int {
 	return 0
 }
 
-// usage follows a process's and the machine's CPU and memory over a window.
+// usage follows the server's processes' (one, or one per node) and the
+// machine's CPU and memory over a window.
 type usage struct {
-	pid          string // "" when the process is unknown
-	first, last  procSample
+	procs        []*procWindow // empty when no process is known
 	self0, self1 procSample
 	mach0, mach1 procSample
-	rssMax       int64
 }
 
-func newUsage(pid int) *usage {
+// procWindow is one server process over the window.
+type procWindow struct {
+	pid         string
+	first, last procSample
+	rssMax      int64
+}
+
+// newUsage follows the processes pids (zeros are left out: unknown).
+func newUsage(pids ...int) *usage {
 	u := &usage{}
-	if pid > 0 {
-		u.pid = strconv.Itoa(pid)
+	for _, pid := range pids {
+		if pid > 0 {
+			u.procs = append(u.procs, &procWindow{pid: strconv.Itoa(pid)})
+		}
 	}
 	return u
 }
@@ -131,17 +140,17 @@ func newUsage(pid int) *usage {
 func (u *usage) begin() {
 	u.self0, _ = sampleProc("self")
 	u.mach0, _ = sampleMachine()
-	if u.pid != "" {
-		u.first, _ = sampleProc(u.pid)
-		u.rssMax = u.first.rssKB
+	for _, p := range u.procs {
+		p.first, _ = sampleProc(p.pid)
+		p.rssMax = p.first.rssKB
 	}
 }
 
-// peek samples the server's memory, for its maximum.
+// peek samples the servers' memory, for its maximum.
 func (u *usage) peek() {
-	if u.pid != "" {
-		if s, err := sampleProc(u.pid); err == nil {
-			u.rssMax = max(u.rssMax, s.rssKB)
+	for _, p := range u.procs {
+		if s, err := sampleProc(p.pid); err == nil {
+			p.rssMax = max(p.rssMax, s.rssKB)
 		}
 	}
 }
@@ -150,8 +159,19 @@ func (u *usage) peek() {
 func (u *usage) end() {
 	u.self1, _ = sampleProc("self")
 	u.mach1, _ = sampleMachine()
-	if u.pid != "" {
-		u.last, _ = sampleProc(u.pid)
-		u.rssMax = max(u.rssMax, u.last.rssKB)
+	for _, p := range u.procs {
+		p.last, _ = sampleProc(p.pid)
+		p.rssMax = max(p.rssMax, p.last.rssKB)
 	}
+}
+
+// rss is the servers' resident memory now, summed, in KB.
+func (u *usage) rss() int64 {
+	var kb int64
+	for _, p := range u.procs {
+		if s, err := sampleProc(p.pid); err == nil {
+			kb += s.rssKB
+		}
+	}
+	return kb
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,6 +66,13 @@ type Result struct {
 	SendLag    *Percentiles `json:"send_lag,omitempty"`
 
 	Server *ProcUsage `json:"server,omitempty"`
+	// Nodes are the server processes one by one when there are several
+	// (Config.Targets); Server is then their sum.
+	Nodes []ProcUsage `json:"nodes,omitempty"`
+	// ServerCPUPerDeliveryUS is the server's CPU time (all nodes) per
+	// delivery in the window, in microseconds (chat, fanout; init: per
+	// conversation started).
+	ServerCPUPerDeliveryUS float64 `json:"server_cpu_per_delivery_us,omitempty"`
 	// GeneratorCores and MachineCores are the CPU the load generator and
 	// the whole machine (every process: colleagues' too) used in the window.
 	GeneratorCores float64 `json:"generator_cores"`
@@ -95,7 +103,8 @@ type Ratio struct {
 	PerConnection float64 `json:"per_connection,omitempty"`
 }
 
-// fillUsage copies what u saw into r.
+// fillUsage copies what u saw into r: with several server processes,
+// Server is their sum (memory summed too) and Nodes each one.
 func (r *Result) fillUsage(u *usage, pid int) {
 	secs := r.WindowSeconds
 	if secs <= 0 {
@@ -104,9 +113,28 @@ func (r *Result) fillUsage(u *usage, pid int) {
 	cores := func(a, b procSample) float64 { return float64(b.ticks-a.ticks) / clockTicks / secs }
 	r.GeneratorCores = round(cores(u.self0, u.self1), 2)
 	r.MachineCores = round(cores(u.mach0, u.mach1), 2)
-	if u.pid != "" {
-		r.Server = &ProcUsage{PID: pid, RSSStartMB: mb(u.first.rssKB), RSSEndMB: mb(u.last.rssKB), RSSMaxMB: mb(u.rssMax),
-			Cores: round(cores(u.first, u.last), 2)}
+	if len(u.procs) == 0 {
+		return
+	}
+	var sum ProcUsage
+	var ticks int64
+	for _, p := range u.procs {
+		n, _ := strconv.Atoi(p.pid)
+		one := ProcUsage{PID: n, RSSStartMB: mb(p.first.rssKB), RSSEndMB: mb(p.last.rssKB), RSSMaxMB: mb(p.rssMax),
+			Cores: round(cores(p.first, p.last), 2)}
+		r.Nodes = append(r.Nodes, one)
+		sum.RSSStartMB += one.RSSStartMB
+		sum.RSSEndMB += one.RSSEndMB
+		sum.RSSMaxMB += one.RSSMaxMB
+		ticks += p.last.ticks - p.first.ticks
+	}
+	sum.PID, sum.Cores = pid, round(float64(ticks)/clockTicks/secs, 2)
+	r.Server = &sum
+	if len(r.Nodes) == 1 {
+		r.Nodes = nil
+	}
+	if r.Sent > 0 && r.Throughput > 0 {
+		r.ServerCPUPerDeliveryUS = round(float64(ticks)/clockTicks/secs/r.Throughput*1e6, 1)
 	}
 }
 
@@ -212,9 +240,20 @@ func (rep *Report) writeTable(w io.Writer) error {
 		}
 		return fmt.Sprintf("%.2f", r.Server.Cores)
 	})
+	if rep.Scenario == ScenarioChat || rep.Scenario == ScenarioFanout {
+		row("server CPU µs/delivery", 0, func(r *Result) string {
+			if r.ServerCPUPerDeliveryUS == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", r.ServerCPUPerDeliveryUS)
+		})
+	}
 	row("generator CPU cores", 0, num(func(r *Result) float64 { return r.GeneratorCores }, "%.2f"))
 	row("machine CPU cores", 0, num(func(r *Result) float64 { return r.MachineCores }, "%.2f"))
 	for _, r := range cols {
+		for k, n := range r.Nodes {
+			fmt.Fprintf(w, "%s node %d (pid %d): %.2f cores, RSS max %.1f MB\n", r.System, k+1, n.PID, n.Cores, n.RSSMaxMB)
+		}
 		for _, e := range r.ErrorCodes {
 			fmt.Fprintf(w, "%s error %s: %d\n", r.System, e.Code, e.Count)
 		}

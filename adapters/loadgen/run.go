@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// scenarioFunc runs one scenario against one system.
-type scenarioFunc func(ctx context.Context, cfg Config, sys system, pid int, prog *progress) (*Result, error)
+// scenarioFunc runs one scenario against one system, whose server
+// processes are pids (none known: empty).
+type scenarioFunc func(ctx context.Context, cfg Config, sys system, pids []int, prog *progress) (*Result, error)
 
 // Run runs cfg's scenario: against the echo ceiling first (when
 // cfg.Baseline, or for the echo scenario), then against Parley. It writes
@@ -23,13 +24,18 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := resolveTarget(ctx, cfg.Target, cfg.AllowRemote)
-	if err != nil {
-		return nil, err
+	var ts []target
+	for _, raw := range cfg.targets() {
+		t, err := resolveTarget(ctx, raw, cfg.AllowRemote)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Transport == TransportSocketIO {
+			t.ws = strings.TrimSuffix(t.ws, "/ws") + "/socket.io/?EIO=4&transport=websocket"
+		}
+		ts = append(ts, t)
 	}
-	if cfg.Transport == TransportSocketIO {
-		t.ws = strings.TrimSuffix(t.ws, "/ws") + "/socket.io/?EIO=4&transport=websocket"
-	}
+	var err error
 	var debug target
 	if cfg.DebugURL != "" {
 		if debug, err = resolveTarget(ctx, cfg.DebugURL, cfg.AllowRemote); err != nil {
@@ -47,20 +53,24 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 		if err != nil {
 			return nil, err
 		}
-		rep.Baseline, err = run(ctx, cfg, &echo{url: e.url, http: httpClient(cfg.Workers)}, e.pid, prog)
+		rep.Baseline, err = run(ctx, cfg, &echo{url: e.url, http: httpClient(cfg.Workers)}, []int{e.pid}, prog)
 		e.stop()
 		errs = append(errs, err)
 	}
 	if cfg.Scenario != ScenarioEcho && ctx.Err() == nil {
-		if err := waitReady(ctx, t.base); err != nil {
-			return nil, err
+		for _, t := range ts {
+			if err := waitReady(ctx, t.base); err != nil {
+				return nil, err
+			}
 		}
-		pid := cfg.ServerPID
-		if pid == 0 && t.local {
-			pid = findListener(t.port)
+		pids := []int{cfg.ServerPID}
+		if cfg.ServerPID == 0 {
+			var missing []string
+			pids, missing = nodePIDs(ts)
+			rep.Notes = append(rep.Notes, missing...)
 		}
-		if pid == 0 {
-			rep.Notes = append(rep.Notes, "the server's process was not found: no server memory or CPU (give --server-pid)")
+		if len(pids) == 0 {
+			rep.Notes = append(rep.Notes, "no server process was found: no server memory or CPU (give --server-pid)")
 		}
 		var profile chan error
 		if cfg.ServerProfile != "" {
@@ -68,8 +78,11 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 			window := time.Duration(math.Ceil(cfg.Duration.Seconds())) * time.Second
 			cfg.onWindow = func() { go func() { profile <- fetchProfile(debug.base, cfg.ServerProfile, window) }() }
 		}
-		sys := &parley{t: t, apiKey: cfg.APIKey, run: runID(), http: httpClient(cfg.Workers)}
-		rep.Parley, err = run(ctx, cfg, sys, pid, prog)
+		var sys system = &parley{t: ts[0], apiKey: cfg.APIKey, run: runID(), http: httpClient(cfg.Workers)}
+		if len(ts) > 1 {
+			sys = newNodes(ts, cfg.APIKey, runID(), cfg.Workers)
+		}
+		rep.Parley, err = run(ctx, cfg, sys, pids, prog)
 		errs = append(errs, err)
 		if profile != nil {
 			select {

@@ -13,14 +13,11 @@ import (
 // runConnections opens cfg.Connections sockets (bare, or joined as
 // customer-agent pairs with cfg.Join), holds them idle for cfg.Duration,
 // and reports the server's memory growth per socket.
-func runConnections(ctx context.Context, cfg Config, sys system, pid int, prog *progress) (*Result, error) {
+func runConnections(ctx context.Context, cfg Config, sys system, pids []int, prog *progress) (*Result, error) {
 	s := newSink()
 	res := &Result{System: sys.name(), Target: sys.base()}
-	u := newUsage(pid)
-	var before procSample
-	if u.pid != "" {
-		before, _ = sampleProc(u.pid)
-	}
+	u := newUsage(pids...)
+	before := u.rss()
 	began := time.Now()
 	var all []*conn
 	var err error
@@ -73,9 +70,9 @@ hold:
 	prog.done()
 	u.end()
 	res.WindowSeconds = round(time.Since(held).Seconds(), 3)
-	res.fillUsage(u, pid)
-	if u.pid != "" && len(all) > 0 {
-		res.PerConnectionKB = round(float64(u.last.rssKB-before.rssKB)/float64(len(all)), 2)
+	res.fillUsage(u, firstPID(pids))
+	if res.Server != nil && len(all) > 0 {
+		res.PerConnectionKB = round((res.Server.RSSEndMB*1024-float64(before))/float64(len(all)), 2)
 	}
 	res.Errors, res.ErrorCodes = s.errorCount.Load(), s.errorCodes()
 	return res, nil
@@ -125,10 +122,10 @@ func openSockets(ctx context.Context, cfg Config, sys system, s *sink, prog *pro
 // runInit starts conversations with cfg.Workers clients, each starting the
 // next as soon as the last is answered, and measures each request's round
 // trip.
-func runInit(ctx context.Context, cfg Config, sys system, pid int, prog *progress) (*Result, error) {
+func runInit(ctx context.Context, cfg Config, sys system, pids []int, prog *progress) (*Result, error) {
 	s := newSink()
 	res := &Result{System: sys.name(), Target: sys.base(), Connections: cfg.Workers}
-	u := newUsage(pid)
+	u := newUsage(pids...)
 	var budget atomic.Int64
 	budget.Store(cfg.Messages)
 	stop := make(chan struct{})
@@ -182,7 +179,7 @@ func runInit(ctx context.Context, cfg Config, sys system, pid int, prog *progres
 	res.Interrupted = ph.interrupted
 	fillMessages(res, s)
 	res.AckLatency, res.SendLag = nil, nil
-	res.fillUsage(u, pid)
+	res.fillUsage(u, firstPID(pids))
 	return res, nil
 }
 

@@ -46,6 +46,9 @@ type parley struct {
 	apiKey string
 	run    string // makes this run's request ids unique
 	http   *http.Client
+	// agentWS, when set, is where agent j of conversation i connects
+	// (another node); nil connects agents to this server.
+	agentWS func(i, j int) string
 }
 
 func (p *parley) name() string { return "parley" }
@@ -127,7 +130,11 @@ func (p *parley) conversation(ctx context.Context, i, agents int, s *sink, inFli
 		return fail(fmt.Errorf("customer %w", err))
 	}
 	for j := range agents {
-		c, err := dial(ctx, p.t.ws, p.apiKey, nextShard(), s, inFlight)
+		ws := p.t.ws
+		if p.agentWS != nil {
+			ws = p.agentWS(i, j)
+		}
+		c, err := dial(ctx, ws, p.apiKey, nextShard(), s, inFlight)
 		if err != nil {
 			return fail(err)
 		}

@@ -57,6 +57,10 @@ Flags:
 	}
 	fs.StringVar(&cfg.Scenario, "scenario", cfg.Scenario, "chat, fanout, connections, init, or echo (the ceiling alone)")
 	fs.StringVar(&cfg.Target, "target", cfg.Target, "base URL of the Parley server")
+	fs.Func("targets", "several Parley nodes on one store, comma-separated base URLs, instead of --target: each chat pair's customer on one node, its agent on the next; server CPU summed over them", func(v string) error {
+		cfg.Targets = strings.Split(v, ",")
+		return nil
+	})
 	fs.StringVar(&cfg.Transport, "transport", cfg.Transport, "how clients reach Parley: ws (the JSON websocket) or socketio (Socket.IO over a websocket)")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.IntVar(&cfg.Conversations, "conversations", cfg.Conversations, "chat: customer-agent pairs")

@@ -28,8 +28,9 @@ func TestRestartResumesFromTheSnapshot(t *testing.T) {
 	}
 
 	s = startServer(t, dir)
-	if logs := s.logs.String(); !strings.Contains(logs, "connectors restored from their snapshot") {
-		t.Fatalf("the restarted node did not restore the snapshot:\n%s", logs)
+	if logs := s.logs.String(); !strings.Contains(logs, "connectors restored from their snapshot") ||
+		!strings.Contains(logs, "routing board restored from its snapshot") {
+		t.Fatalf("the restarted node did not restore the snapshots (connectors, routing):\n%s", logs)
 	}
 	sms = register(t, s, "sms", smsConnectorKey)
 	if got := receiveChat(t, sms); got.Text != "It left this morning" || got.ConversationID != conv {
