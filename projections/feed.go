@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
-	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/domain/resubscribe"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // FeedEvent is one stored event on its way through the live feed. The feed's

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/domain"
-	"github.com/parley-chat/parley/domain/transcriptmail"
 	"github.com/parley-chat/parley/domain/resubscribe"
+	"github.com/parley-chat/parley/domain/transcriptmail"
 )
 
 // Run is the delivery worker; it returns when ctx ends. It folds every

@@ -250,6 +250,13 @@ func (rep *Report) writeTable(w io.Writer) error {
 	}
 	row("generator CPU cores", 0, num(func(r *Result) float64 { return r.GeneratorCores }, "%.2f"))
 	row("machine CPU cores", 0, num(func(r *Result) float64 { return r.MachineCores }, "%.2f"))
+	rep.writeTableNotes(w, cols)
+	return nil
+}
+
+// writeTableNotes writes, under the table, each node's share, the errors
+// by code, the notes, and whether the run was cut short.
+func (rep *Report) writeTableNotes(w io.Writer, cols []*Result) {
 	for _, r := range cols {
 		for k, n := range r.Nodes {
 			fmt.Fprintf(w, "%s node %d (pid %d): %.2f cores, RSS max %.1f MB\n", r.System, k+1, n.PID, n.Cores, n.RSSMaxMB)
@@ -264,7 +271,6 @@ func (rep *Report) writeTable(w io.Writer) error {
 	if rep.Interrupted {
 		fmt.Fprintln(w, "interrupted: the results are partial")
 	}
-	return nil
 }
 
 func (rep *Report) throughputName() string {

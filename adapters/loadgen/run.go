@@ -24,18 +24,10 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var ts []target
-	for _, raw := range cfg.targets() {
-		t, err := resolveTarget(ctx, raw, cfg.AllowRemote)
-		if err != nil {
-			return nil, err
-		}
-		if cfg.Transport == TransportSocketIO {
-			t.ws = strings.TrimSuffix(t.ws, "/ws") + "/socket.io/?EIO=4&transport=websocket"
-		}
-		ts = append(ts, t)
+	ts, err := resolveTargets(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	var debug target
 	if cfg.DebugURL != "" {
 		if debug, err = resolveTarget(ctx, cfg.DebugURL, cfg.AllowRemote); err != nil {
@@ -102,6 +94,23 @@ func Run(ctx context.Context, cfg Config, out, status io.Writer) (*Report, error
 		err = rep.writeTable(out)
 	}
 	return rep, errors.Join(append(errs, err)...)
+}
+
+// resolveTargets checks and resolves every --target (or --targets) once,
+// pointing the websocket at the transport the run uses.
+func resolveTargets(ctx context.Context, cfg Config) ([]target, error) {
+	var ts []target
+	for _, raw := range cfg.targets() {
+		t, err := resolveTarget(ctx, raw, cfg.AllowRemote)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Transport == TransportSocketIO {
+			t.ws = strings.TrimSuffix(t.ws, "/ws") + "/socket.io/?EIO=4&transport=websocket"
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
 }
 
 // waitReady waits, up to 30 seconds, until the server answers /healthz:
