@@ -79,7 +79,7 @@ func appendCanonical(b []byte, prev string, e Event) []byte {
 	b = field(b, e.Type)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Data)))
 	b = append(b, e.Data...)
-	for i, key := range coveredKeys {
+	for _, key := range coveredKeys {
 		if key == "schemaVersion" {
 			// Always present, in decimal: written in place, not formatted
 			// into a string first.
@@ -89,7 +89,7 @@ func appendCanonical(b []byte, prev string, e Event) []byte {
 			binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
 			continue
 		}
-		if v := covered(&e.Metadata, i); v != "" {
+		if v := covered(&e.Metadata, key); v != "" {
 			b = field(field(b, key), v)
 		}
 	}
@@ -108,21 +108,23 @@ func field(b []byte, s string) []byte {
 // added later takes its place by name and, while empty, changes no hash.
 var coveredKeys = [...]string{"actor.id", "actor.kind", "causationId", "connection", "correlationId", "schemaVersion", "traceId"}
 
-// covered returns the value of coveredKeys[i] in md (but schemaVersion,
-// which appendCanonical writes itself).
-func covered(md *domain.Metadata, i int) string {
-	switch i {
-	case 0:
+// covered returns the value of a key of coveredKeys in md (but
+// schemaVersion, which appendCanonical writes itself). A key added to
+// coveredKeys needs its case here.
+func covered(md *domain.Metadata, key string) string {
+	switch key {
+	case "actor.id":
 		return md.Actor.ID
-	case 1:
+	case "actor.kind":
 		return string(md.Actor.Kind)
-	case 2:
+	case "causationId":
 		return md.CausationID
-	case 3:
+	case "connection":
 		return md.Connection
-	case 4:
+	case "correlationId":
 		return md.CorrelationID
-	default:
+	case "traceId":
 		return md.TraceID
 	}
+	panic("chain: no value for covered key " + key)
 }
