@@ -189,7 +189,7 @@ func parseActorFast(b []byte, i int, a *domain.Actor) (next int, ok bool) {
 		}
 		switch string(key) {
 		case "kind":
-			a.Kind = domain.ActorKind(value)
+			a.Kind = actorKind(value)
 		case "id":
 			a.ID = string(value)
 		default:
@@ -204,6 +204,17 @@ func parseActorFast(b []byte, i int, a *domain.Actor) (next int, ok bool) {
 			return i, false
 		}
 	}
+}
+
+// actorKind returns the kind named by b, without allocating for the kinds
+// Parley writes: every event read carries one.
+func actorKind(b []byte) domain.ActorKind {
+	for _, k := range [...]domain.ActorKind{domain.ActorCustomer, domain.ActorStaff, domain.ActorConnector, domain.ActorSender, domain.ActorSystem} {
+		if string(b) == string(k) {
+			return k
+		}
+	}
+	return domain.ActorKind(b)
 }
 
 // plainLiteral reads a string literal of plain bytes at b[i] and returns
