@@ -20,6 +20,10 @@ type wireMetadata struct {
 	SchemaVersion int    `json:"schemaVersion"`
 	Connection    string `json:"connection,omitempty"`
 	TraceID       string `json:"traceId,omitempty"`
+	// Actor and Hash are who acted and the event's link in its stream's
+	// hash chain (ADR 40), under the names the domain gives them.
+	Actor domain.Actor `json:"actor,omitzero"`
+	Hash  string       `json:"hash,omitempty"`
 	// RecordedAt is the original recorded time of a migrated event
 	// (RFC 3339, UTC). EventStoreDB stamps "created" itself and cannot be
 	// told otherwise, so the original time travels here (ADR 7).
@@ -33,6 +37,8 @@ func encodeMetadata(m domain.Metadata, recorded time.Time) ([]byte, error) {
 		SchemaVersion: m.SchemaVersion,
 		Connection:    m.Connection,
 		TraceID:       m.TraceID,
+		Actor:         m.Actor,
+		Hash:          m.Hash,
 	}
 	if !recorded.IsZero() {
 		w.RecordedAt = recorded.UTC().Format(time.RFC3339Nano)
@@ -59,6 +65,8 @@ func decodeMetadata(b []byte) (m domain.Metadata, recorded time.Time) {
 		SchemaVersion: w.SchemaVersion,
 		Connection:    w.Connection,
 		TraceID:       w.TraceID,
+		Actor:         w.Actor,
+		Hash:          w.Hash,
 	}, recorded
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/chain"
 	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
@@ -60,6 +61,9 @@ type Config struct {
 	Metrics http.Handler
 	// OnError, when set, is told the code of every error answered.
 	OnError func(domain.Code)
+	// Verify, when set, checks the hash chain of a stream on its stored
+	// bytes, for GET /api/conversations/{id}/verify (verify.go).
+	Verify func(ctx context.Context, stream string) (chain.Result, error)
 }
 
 // Server holds the REST routes.
@@ -136,6 +140,9 @@ func New(cfg Config, svc *conversations.Service, infos *projections.Conversation
 	api.POST("/customer/init", s.initConversation, s.limitInits)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/events", s.getEvents)
+	if cfg.Verify != nil {
+		api.GET("/conversations/:id/verify", s.verifyConversation)
+	}
 	api.GET("/me", s.getMe)
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)

@@ -9,11 +9,14 @@ import (
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/esdb"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/chain"
 	"github.com/parley-chat/parley/eventschemas"
 )
 
 // openStore opens the configured event store, checked against the event
-// schemas on every append and read.
+// schemas on every append and read, and hash-chained on append (ADR 40):
+// the chain sits above the schema check, so that the hash covers the
+// bytes the store keeps, and its Verify reads the raw store.
 func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domain.EventStore, error) {
 	reg, err := eventschemas.Load()
 	if err != nil {
@@ -31,7 +34,7 @@ func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domai
 	if err != nil {
 		return nil, err
 	}
-	return eventschemas.Checked(inner, reg), nil
+	return chain.New(eventschemas.Checked(inner, reg), chain.Options{Raw: inner}), nil
 }
 
 // isEmbedded reports whether cfg asks for the embedded store.
