@@ -101,6 +101,13 @@ type Metadata struct {
 	// KeyID names the data key the event's personal values are encrypted
 	// with (the customer's blind index); empty when it holds none.
 	KeyID string `json:"keyId,omitempty"`
+	// Actor is who issued the command that stored the event (ADR 40).
+	// Events stored before it was recorded have none.
+	Actor Actor `json:"actor,omitzero"`
+	// Hash chains the event to the previous event of its stream: the
+	// SHA-256, in hex, of the canonical form of ADR 40. The chain's store
+	// decorator sets it on append; nothing else writes it.
+	Hash string `json:"hash,omitempty"`
 }
 
 // EventData is an event proposed for appending.

@@ -186,7 +186,7 @@ func (m *TranscriptMailer) attempt(ctx context.Context, at time.Time) {
 		}
 	}
 	m.fold(outcome)
-	if err := m.append(ctx, outcome, domain.Any(), domain.Metadata{CorrelationID: r.RequestID, CausationID: r.RequestID}); err != nil {
+	if err := m.append(ctx, outcome, domain.Any(), domain.Metadata{CorrelationID: r.RequestID, CausationID: r.RequestID, Actor: domain.SystemActor("mailer")}); err != nil {
 		log.Error("transcript email outcome not stored", "err", err)
 	}
 }

@@ -21,6 +21,10 @@ type wireMetadata struct {
 	Connection    string `json:"connection,omitempty"`
 	TraceID       string `json:"traceId,omitempty"`
 	KeyID         string `json:"keyId,omitempty"`
+	// Actor and Hash are who acted and the event's link in its stream's
+	// hash chain (ADR 40), under the names the domain gives them.
+	Actor domain.Actor `json:"actor,omitzero"`
+	Hash  string       `json:"hash,omitempty"`
 	// RecordedAt is the original recorded time of a migrated event
 	// (RFC 3339, UTC). EventStoreDB stamps "created" itself and cannot be
 	// told otherwise, so the original time travels here (ADR 7).
@@ -35,6 +39,8 @@ func encodeMetadata(m domain.Metadata, recorded time.Time) ([]byte, error) {
 		Connection:    m.Connection,
 		TraceID:       m.TraceID,
 		KeyID:         m.KeyID,
+		Actor:         m.Actor,
+		Hash:          m.Hash,
 	}
 	if !recorded.IsZero() {
 		w.RecordedAt = recorded.UTC().Format(time.RFC3339Nano)
@@ -62,6 +68,8 @@ func decodeMetadata(b []byte) (m domain.Metadata, recorded time.Time) {
 		Connection:    w.Connection,
 		TraceID:       w.TraceID,
 		KeyID:         w.KeyID,
+		Actor:         w.Actor,
+		Hash:          w.Hash,
 	}, recorded
 }
 

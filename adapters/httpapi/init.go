@@ -74,7 +74,14 @@ func (s *Server) initConversation(c echo.Context) error {
 		},
 		Fields: extra,
 	}
-	started, err := s.svc.Start(c.Request().Context(), cmd, s.metadata(c))
+	// The customer starts the conversation, as the participant id chosen
+	// here; a key that calls init on a customer's behalf is named instead.
+	cmd.CustomerID = s.newID()
+	meta := s.metadata(c)
+	if meta.Actor.IsZero() {
+		meta.Actor = domain.Actor{Kind: domain.ActorCustomer, ID: cmd.CustomerID}
+	}
+	started, err := s.svc.Start(c.Request().Context(), cmd, meta)
 	if err != nil {
 		return err
 	}
@@ -189,5 +196,5 @@ func (s *Server) metadata(c echo.Context) domain.Metadata {
 	if id == "" || len(id) > 200 {
 		id = s.newID()
 	}
-	return domain.Metadata{CorrelationID: id, CausationID: id}
+	return domain.Metadata{CorrelationID: id, CausationID: id, Actor: domain.ActorOf(principalOf(c), domain.Participant{})}
 }

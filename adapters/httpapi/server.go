@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/chain"
 	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
@@ -62,6 +63,9 @@ type Config struct {
 	OnError func(domain.Code)
 	// Erase, when set, erases a customer's personal data (erasure.go).
 	Erase func(ctx context.Context, customerID string) error
+	// Verify, when set, checks the hash chain of a stream on its stored
+	// bytes, for GET /api/conversations/{id}/verify (verify.go).
+	Verify func(ctx context.Context, stream string) (chain.Result, error)
 }
 
 // Server holds the REST routes.
@@ -138,6 +142,9 @@ func New(cfg Config, svc *conversations.Service, infos *projections.Conversation
 	api.POST("/customer/init", s.initConversation, s.limitInits)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/events", s.getEvents)
+	if cfg.Verify != nil {
+		api.GET("/conversations/:id/verify", s.verifyConversation)
+	}
 	api.GET("/me", s.getMe)
 	s.routeTranscripts(api)
 	api.POST("/channels/:channel/messages", s.sendToCustomer)

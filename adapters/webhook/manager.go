@@ -271,7 +271,7 @@ func (m *Manager) control(ctx context.Context, name string, c webhook.Controlled
 		return webhook.Status{}, err
 	}
 	c.Webhook, c.At = name, domain.FormatTime(m.cfg.Now())
-	data, err := domain.EncodeEvent(m.cfg.NewID(), c, domain.Metadata{CorrelationID: m.cfg.NewID()})
+	data, err := domain.EncodeEvent(m.cfg.NewID(), c, domain.Metadata{CorrelationID: m.cfg.NewID(), Actor: domain.Actor{Kind: domain.ActorStaff, ID: c.By}})
 	if err != nil {
 		return webhook.Status{}, err
 	}

@@ -81,7 +81,7 @@ func (w *worker) fold(ctx context.Context) (webhook.State, error) {
 // append stores e at the revision last folded. A *WrongExpectedVersionError
 // means someone else wrote first: fold again.
 func (w *worker) append(ctx context.Context, st webhook.State, e domain.Event) error {
-	data, err := domain.EncodeEvent(w.m.cfg.NewID(), e, domain.Metadata{CorrelationID: w.m.cfg.Node})
+	data, err := domain.EncodeEvent(w.m.cfg.NewID(), e, domain.Metadata{CorrelationID: w.m.cfg.Node, Actor: domain.SystemActor("webhooks")})
 	if err != nil {
 		return err
 	}

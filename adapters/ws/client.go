@@ -64,6 +64,9 @@ type member struct {
 	client *client
 	conv   string
 	who    domain.Participant // with its role
+	// actor is who the member's commands are recorded as (ADR 40): the
+	// credential it joined with, or the participant when nothing is proven.
+	actor domain.Actor
 	// cursor is the last sequence this member was given; guarded by the
 	// room's lock.
 	cursor int64

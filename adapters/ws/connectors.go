@@ -50,6 +50,9 @@ func (h *Hub) registerConnector(ctx context.Context, c *client, f frame, meta do
 	if err := c.principal.CanServeChannel(d.Channel); err != nil {
 		return err
 	}
+	if meta.Actor.IsZero() {
+		meta.Actor = domain.Actor{Kind: domain.ActorConnector, ID: d.Channel}
+	}
 	if err := h.svc.RegisterConnector(ctx, domain.RegisterConnector{ID: d.ID, Name: d.Name, Channel: d.Channel, Connection: c.id}, meta); err != nil {
 		return err
 	}
@@ -82,6 +85,9 @@ func (h *Hub) sendFromChannel(ctx context.Context, c *client, f frame, msg domai
 		return domain.FieldError(domain.CodeForbidden, "channel", "this connection is the connector of %q, not %q", c.connectorChannel(), d.Channel)
 	}
 	msg.From, msg.To = domain.Participant{}, nil
+	if meta.Actor.IsZero() {
+		meta.Actor = domain.Actor{Kind: domain.ActorConnector, ID: d.Channel}
+	}
 	res, err := h.svc.PostOnChannel(ctx, h.connectors, conversations.ChannelMessage{Channel: d.Channel, RefID: d.RefID, Message: msg}, meta)
 	if err != nil {
 		return err
@@ -98,6 +104,9 @@ func (h *Hub) messageDelivered(ctx context.Context, c *client, f frame, meta dom
 	conv, seq, ok := h.connectors.Acked(d.ID, c.id)
 	if !ok {
 		return domain.FieldError(domain.CodeInvalid, "id", "message %q is not awaiting an acknowledgement from this connection", d.ID)
+	}
+	if meta.Actor.IsZero() {
+		meta.Actor = domain.Actor{Kind: domain.ActorConnector, ID: c.connectorChannel()}
 	}
 	err := h.svc.RecordDelivery(ctx, domain.RecordDelivery{
 		MessageID: d.ID, ConversationID: conv, Sequence: uint64(seq), Channel: c.connectorChannel(), Connector: c.connectorChannel(),

@@ -85,7 +85,7 @@ func (h *Hub) message(c *client, raw []byte) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)
 	defer cancel()
-	meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id}
+	meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id, Actor: domain.ActorOf(c.principal, domain.Participant{})}
 	meta.CausationID = meta.CorrelationID
 	if h.cfg.OnCommand != nil {
 		var done func(error)
@@ -157,11 +157,12 @@ func (h *Hub) join(ctx context.Context, c *client, f frame, meta domain.Metadata
 	if n := h.roomSize(d.ConversationID); n >= h.cfg.MaxSocketsPerConversation {
 		return domain.Errorf(domain.CodeLimitExceeded, "conversation %s has %d connections here, the most allowed", d.ConversationID, n)
 	}
+	meta.Actor = domain.ActorOf(principal, who)
 	res, err := h.svc.Execute(ctx, d.ConversationID, domain.JoinConversation{Participant: who}, meta)
 	if err != nil {
 		return err
 	}
-	m := &member{client: c, conv: d.ConversationID, who: res.Events[0].Event.(domain.Message).From}
+	m := &member{client: c, conv: d.ConversationID, who: res.Events[0].Event.(domain.Message).From, actor: meta.Actor}
 	if !c.addMembership(m) {
 		return domain.FieldError(domain.CodeInvalid, "conversationId", "this connection has joined conversation %s already", d.ConversationID)
 	}
@@ -204,6 +205,7 @@ func (h *Hub) sendMessage(ctx context.Context, c *client, f frame, meta domain.M
 	}
 	msg.From = m.who
 	msg.ConversationID = m.conv
+	meta.Actor = m.actor
 	if msg.Type == domain.TypeActivityMessage && msg.ActivityType == domain.ActivityTyping && !h.cfg.StoreTyping {
 		return h.relayTyping(c, m, msg, f.Ack)
 	}
@@ -237,6 +239,7 @@ func (h *Hub) end(ctx context.Context, c *client, f frame, meta domain.Metadata)
 	if m == nil {
 		return domain.Errorf(domain.CodeNotParticipant, "join conversation %s on this connection before ending it", d.ConversationID)
 	}
+	meta.Actor = m.actor
 	res, err := h.svc.Execute(ctx, m.conv, domain.EndConversation{By: m.who}, meta)
 	if err != nil {
 		return err

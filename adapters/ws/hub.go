@@ -232,7 +232,7 @@ func (h *Hub) disconnectClient(c *client) {
 	for _, m := range c.leaveAll() {
 		h.leaveRoom(m)
 		ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)
-		meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id}
+		meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id, Actor: m.actor}
 		meta.CausationID = meta.CorrelationID
 		h.storeLeave(ctx, m.conv, m.who, meta)
 		cancel()

@@ -123,13 +123,15 @@ func (h *Hub) joinLocal(c *client, conv string, who domain.Participant) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.CommandTimeout)
 	defer cancel()
-	meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id}
+	// Routing joins the agent it assigned: the join is the router's doing,
+	// what the agent sends later the agent's.
+	meta := domain.Metadata{CorrelationID: h.newID(), Connection: c.id, Actor: domain.SystemActor("router")}
 	meta.CausationID = meta.CorrelationID
 	res, err := h.svc.Execute(ctx, conv, domain.JoinConversation{Participant: who}, meta)
 	if err != nil {
 		return err
 	}
-	m := &member{client: c, conv: conv, who: res.Events[0].Event.(domain.Message).From}
+	m := &member{client: c, conv: conv, who: res.Events[0].Event.(domain.Message).From, actor: domain.ActorOf(c.principal, who)}
 	if !c.addMembership(m) {
 		return nil
 	}

@@ -53,6 +53,8 @@ func run(ctx context.Context, args []string) error {
 		return eraseCommand(ctx, args[1:])
 	case "store":
 		return storeCommand(args[1:])
+	case "audit":
+		return auditCommand(ctx, args[1:])
 	case "help", "-h", "--help":
 		usage()
 		return nil
@@ -76,6 +78,8 @@ Commands:
              read the embedded store's whole log and report every damaged span
   store repair --data-dir D
              keep every intact record, move damaged spans to a quarantine file
+  audit verify [--conversation ID] [--store STORE]
+             check the hash chain of every conversation (ADR 40); non-zero exit on a break
 
 Run "parley <command> -h" for the flags of a command. Every flag can also be
 set with an environment variable: --data-dir is PARLEY_DATA_DIR, and so on.

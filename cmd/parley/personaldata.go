@@ -13,6 +13,7 @@ import (
 	"github.com/parley-chat/parley/adapters/keyfile"
 	"github.com/parley-chat/parley/adapters/personaldata"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/chain"
 	"github.com/parley-chat/parley/domain/erasure"
 )
 
@@ -108,9 +109,10 @@ func eraseCommand(ctx context.Context, args []string) error {
 	return nil
 }
 
-// sealTarget wraps a migration's target in the personal data store, so
-// that plaintext history is sealed on its way in and sealed history brings
-// its keys along from the source. It returns the store and what closes its
+// sealTarget wraps a migration's target in the hash chain and the personal
+// data store, so that plaintext history is sealed on its way in, sealed
+// history brings its keys along from the source, and the target's chain
+// covers the ciphertext. It returns the store and what closes its
 // key stores (the event stores are closed by the caller).
 func sealTarget(dst storeSpec, target domain.EventStore, src storeSpec, source domain.EventStore, secretFile string) (*personaldata.Store, func() error, error) {
 	secretFile, err := migrationSecret(dst, src, secretFile)
@@ -135,7 +137,11 @@ func sealTarget(dst storeSpec, target domain.EventStore, src storeSpec, source d
 		}
 		return errors.Join(keys.Close(), from.Close())
 	}
-	sealed, err := personaldata.New(personaldata.Config{Store: target, Keys: keys, Secret: secret, Source: from})
+	// Sealing rewrites data, so the copy appends through the hash chain
+	// (ADR 40): it computes every hash again, the same as the source's for
+	// an event copied unchanged, a new one over the ciphertext otherwise.
+	chained := chain.New(target, chain.Options{})
+	sealed, err := personaldata.New(personaldata.Config{Store: chained, Keys: keys, Secret: secret, Source: from})
 	if err != nil {
 		return nil, nil, errors.Join(err, closeKeys())
 	}

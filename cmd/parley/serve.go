@@ -21,6 +21,7 @@ import (
 	"github.com/parley-chat/parley/adapters/socketio"
 	"github.com/parley-chat/parley/adapters/ws"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/chain"
 	"github.com/parley-chat/parley/domain/conversations"
 	"github.com/parley-chat/parley/projections"
 )
@@ -167,6 +168,7 @@ type Main struct {
 	Addr string
 
 	store    domain.EventStore
+	verify   func(context.Context, string) (chain.Result, error) // the store's hash chain (ADR 40)
 	hub      *ws.Hub
 	sio      *socketio.Server
 	server   *http.Server
@@ -195,7 +197,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sealed, err := openStore(ctx, m.Config, m.Logger)
+	sealed, err := m.openChainedStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -253,7 +255,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	api := httpapi.New(httpapi.Config{
 		MaxBodyBytes: m.Config.MaxBodyBytes, Credentials: creds, InitsPerMinute: m.Config.InitsPerMinute, InitBurst: m.Config.InitBurst,
-		AllowedOrigins: origins, TrustProxy: m.Config.TrustProxy,
+		AllowedOrigins: origins, TrustProxy: m.Config.TrustProxy, Verify: m.verify,
 		KnownChannel:    func(name string) bool { return httpapi.IsDefaultChannel(name) || connectors.Registered(name) },
 		Directory:       connectors,
 		Transcripts:     transcripts,

@@ -11,12 +11,16 @@ import (
 	"github.com/parley-chat/parley/adapters/esdb"
 	"github.com/parley-chat/parley/adapters/personaldata"
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/chain"
 	"github.com/parley-chat/parley/eventschemas"
 )
 
 // openStore opens the configured event store, checked against the event
-// schemas on every append and read, with customers' personal data sealed
-// (personaldata.go).
+// schemas on every append and read, hash-chained on append (ADR 40): the
+// chain sits above the schema check, so that the hash covers the bytes the
+// store keeps, and its Verify reads the raw store; and with customers'
+// personal data sealed above the chain, so that it chains the ciphertext
+// (personaldata.go, ADR 41).
 func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (*personaldata.Store, error) {
 	reg, err := eventschemas.Load()
 	if err != nil {
@@ -34,7 +38,8 @@ func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (*pers
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := sealPersonalData(cfg, inner, eventschemas.Checked(inner, reg))
+	chained := chain.New(eventschemas.Checked(inner, reg), chain.Options{Raw: inner})
+	sealed, err := sealPersonalData(cfg, inner, chained)
 	if err != nil {
 		return nil, errors.Join(err, inner.Close())
 	}

@@ -33,7 +33,7 @@ func (s Taker) Take(ctx context.Context, stream, holder string, ttl time.Duratio
 	expected := domain.NoStream()
 	for range claimAttempts {
 		now := s.Now()
-		data, err := domain.EncodeEvent(s.NewID(), domain.Claimed{Holder: holder, Until: domain.FormatTime(now.Add(ttl)), Timestamp: domain.FormatTime(now)}, domain.Metadata{})
+		data, err := domain.EncodeEvent(s.NewID(), domain.Claimed{Holder: holder, Until: domain.FormatTime(now.Add(ttl)), Timestamp: domain.FormatTime(now)}, domain.Metadata{Actor: domain.SystemActor("claims")})
 		if err != nil {
 			return false, time.Time{}, err
 		}

@@ -20,7 +20,7 @@ func (r *Router) Enqueue(ctx context.Context, started domain.ConversationStarted
 	if err != nil {
 		return err
 	}
-	meta := domain.Metadata{CorrelationID: r.cfg.NewID()}
+	meta := domain.Metadata{CorrelationID: r.cfg.NewID(), Actor: domain.SystemActor("router")}
 	meta.CausationID = meta.CorrelationID
 	res, err := r.cfg.Service.Execute(ctx, id, domain.PostSystemActivity{ActivityType: domain.ActivityHandOff, Info: raw, AfterStartOnly: true}, meta)
 	if err != nil || len(res.Events) == 0 {

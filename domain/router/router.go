@@ -127,7 +127,7 @@ func (r *Router) appendTo(ctx context.Context, stream string, decide func(b *rou
 	}
 	data := make([]domain.EventData, len(events))
 	for i, e := range events {
-		if data[i], err = routing.Encode(r.cfg.NewID(), e, domain.Metadata{CorrelationID: r.cfg.NewID()}); err != nil {
+		if data[i], err = routing.Encode(r.cfg.NewID(), e, domain.Metadata{CorrelationID: r.cfg.NewID(), Actor: domain.SystemActor("router")}); err != nil {
 			return nil, err
 		}
 	}
@@ -175,7 +175,7 @@ func (r *Router) system(ctx context.Context, id, activity string, info any) erro
 	if err != nil {
 		return err
 	}
-	meta := domain.Metadata{CorrelationID: r.cfg.NewID()}
+	meta := domain.Metadata{CorrelationID: r.cfg.NewID(), Actor: domain.SystemActor("router")}
 	meta.CausationID = meta.CorrelationID
 	_, err = r.cfg.Service.Execute(ctx, id, domain.PostSystemActivity{ActivityType: activity, Info: raw}, meta)
 	return err

@@ -12,17 +12,18 @@ import (
 // encoding/json writes for domain.Metadata. Decoding it with encoding/json
 // was 40% of the CPU of replaying the log into the projections, and
 // encoding it a tenth of an append's, so both go through a fast path for
-// the form the store itself writes: the known keys, integers, and
-// strings of printable ASCII without quotes, backslashes or the characters
-// encoding/json escapes. Anything else (a record written by an older
-// version, a string with non-ASCII text) takes encoding/json, so the bytes
-// and values are exactly those encoding/json gives;
-// TestMetadataCodecMatchesEncodingJSON and FuzzParseMetadata hold the fast
-// path to that.
+// the form the store itself writes: the known keys (the actor an object of
+// two), integers, and strings of printable ASCII without quotes,
+// backslashes or the characters encoding/json escapes. Anything else (a
+// record written by an older version, a string with non-ASCII text) takes
+// encoding/json, so the bytes and values are exactly those encoding/json
+// gives; TestMetadataCodecMatchesEncodingJSON and FuzzParseMetadata hold
+// the fast path to that.
 
 // AppendMetadata appends the JSON of md to dst, as json.Marshal(md) writes it.
 func AppendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
-	if !plainString(md.CorrelationID) || !plainString(md.CausationID) || !plainString(md.Connection) || !plainString(md.TraceID) || !plainString(md.KeyID) {
+	if !plainString(md.CorrelationID) || !plainString(md.CausationID) || !plainString(md.Connection) || !plainString(md.TraceID) ||
+		!plainString(string(md.Actor.Kind)) || !plainString(md.Actor.ID) || !plainString(md.Hash) || !plainString(md.KeyID) {
 		raw, err := json.Marshal(md)
 		return append(dst, raw...), err
 	}
@@ -54,13 +55,26 @@ func AppendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 		dst = append(dst, md.KeyID...)
 		dst = append(dst, '"')
 	}
+	if !md.Actor.IsZero() {
+		dst = append(dst, `,"actor":{"kind":"`...)
+		dst = append(dst, md.Actor.Kind...)
+		dst = append(dst, `","id":"`...)
+		dst = append(dst, md.Actor.ID...)
+		dst = append(dst, `"}`...)
+	}
+	if md.Hash != "" {
+		dst = append(dst, `,"hash":"`...)
+		dst = append(dst, md.Hash...)
+		dst = append(dst, '"')
+	}
 	return append(dst, '}'), nil
 }
 
 // MetadataSize is the most AppendMetadata writes for md in the plain form:
 // its strings and the fixed part (keys, punctuation, the longest int).
 func MetadataSize(md domain.Metadata) int {
-	return 110 + len(md.CorrelationID) + len(md.CausationID) + len(md.Connection) + len(md.TraceID) + 11 + len(md.KeyID)
+	return 150 + len(md.CorrelationID) + len(md.CausationID) + len(md.Connection) + len(md.TraceID) +
+		len(md.Actor.Kind) + len(md.Actor.ID) + len(md.Hash) + 11 + len(md.KeyID)
 }
 
 // plainString reports whether encoding/json writes s between quotes as it
@@ -119,6 +133,10 @@ func parseMetadataFast(b []byte) (md domain.Metadata, ok bool) {
 			for _, c := range b[start:i] {
 				md.SchemaVersion = md.SchemaVersion*10 + int(c-'0')
 			}
+		} else if bytes.Equal(key, []byte("actor")) {
+			if i, ok = parseActorFast(b, i, &md.Actor); !ok {
+				return md, false
+			}
 		} else {
 			value, next, ok := plainLiteral(b, i)
 			if !ok {
@@ -136,6 +154,8 @@ func parseMetadataFast(b []byte) (md domain.Metadata, ok bool) {
 				md.TraceID = string(value)
 			case "keyId":
 				md.KeyID = string(value)
+			case "hash":
+				md.Hash = string(value)
 			default:
 				return md, false
 			}
@@ -152,6 +172,56 @@ func parseMetadataFast(b []byte) (md domain.Metadata, ok bool) {
 			return md, false
 		}
 	}
+}
+
+// parseActorFast reads the actor object at b[i] into a, as encoding/json
+// would (a repeated key overwrites, a repeated "actor" merges into the
+// value already read), and returns the index after it.
+func parseActorFast(b []byte, i int, a *domain.Actor) (next int, ok bool) {
+	if i >= len(b) || b[i] != '{' {
+		return i, false
+	}
+	i++
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		key, next, ok := plainLiteral(b, i)
+		if !ok || next >= len(b) || b[next] != ':' {
+			return i, false
+		}
+		value, next, ok := plainLiteral(b, next+1)
+		if !ok || next >= len(b) {
+			return i, false
+		}
+		switch string(key) {
+		case "kind":
+			a.Kind = actorKind(value)
+		case "id":
+			a.ID = string(value)
+		default:
+			return i, false
+		}
+		switch b[next] {
+		case ',':
+			i = next + 1
+		case '}':
+			return next + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+// actorKind returns the kind named by b, without allocating for the kinds
+// Parley writes: every event read carries one.
+func actorKind(b []byte) domain.ActorKind {
+	for _, k := range [...]domain.ActorKind{domain.ActorCustomer, domain.ActorStaff, domain.ActorConnector, domain.ActorSender, domain.ActorSystem} {
+		if string(b) == string(k) {
+			return k
+		}
+	}
+	return domain.ActorKind(b)
 }
 
 // plainLiteral reads a string literal of plain bytes at b[i] and returns

@@ -23,7 +23,8 @@ func TestMetadataCodecMatchesEncodingJSON(t *testing.T) {
 	pick := func() string { return metadataStrings[rng.IntN(len(metadataStrings))] }
 	versions := []int{0, 1, 2, 9, 10, 123456789, 1234567890, -1, -42}
 	for range 5000 {
-		md := domain.Metadata{CorrelationID: pick(), CausationID: pick(), Connection: pick(), TraceID: pick(), KeyID: pick(), SchemaVersion: versions[rng.IntN(len(versions))]}
+		md := domain.Metadata{CorrelationID: pick(), CausationID: pick(), Connection: pick(), TraceID: pick(), KeyID: pick(), SchemaVersion: versions[rng.IntN(len(versions))],
+			Actor: domain.Actor{Kind: domain.ActorKind(pick()), ID: pick()}, Hash: pick()}
 		want, err := json.Marshal(md)
 		if err != nil {
 			t.Fatal(err)
@@ -47,6 +48,8 @@ func FuzzParseMetadata(f *testing.F) {
 		`{}`, `{"schemaVersion":1}`, `{"correlationId":"a","causationId":"b","schemaVersion":2,"connection":"c"}`, `{"schemaVersion":1,"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"}`,
 		`{"connection":"c","schemaVersion":0}`, `{"schemaVersion":01}`, `{"schemaVersion":1,"schemaVersion":2}`,
 		`{"correlationId":"\u0041","schemaVersion":1}`, `{"extra":1,"schemaVersion":1}`, `{"schemaVersion":1} `,
+		`{"schemaVersion":1,"actor":{"kind":"staff","id":"grace"},"hash":"00ff"}`, `{"actor":{"id":"a","kind":"customer"},"schemaVersion":1}`,
+		`{"actor":{},"schemaVersion":1}`, `{"actor":{"kind":"a"},"actor":{"id":"b"}}`, `{"actor":null}`, `{"actor":{"Kind":"a"}}`, `{"actor":{"kind":"a",}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -68,6 +71,8 @@ func TestMetadataSizeCoversPlainForm(t *testing.T) {
 	id := "0f8fad5b-d9cb-469f-a165-70867728950e"
 	for _, md := range []domain.Metadata{
 		{}, {SchemaVersion: math.MinInt}, {CorrelationID: id, CausationID: id, Connection: id, SchemaVersion: math.MinInt},
+		{CorrelationID: id, CausationID: id, Connection: id, TraceID: id, SchemaVersion: math.MinInt,
+			Actor: domain.Actor{Kind: domain.ActorConnector, ID: id}, Hash: strings.Repeat("f", 64)},
 	} {
 		raw, err := AppendMetadata(nil, md)
 		if err != nil {

@@ -159,8 +159,8 @@ func TestAuditPage(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#s-key"), auditSupervisorKey+"\r"))
 	sup.waitFor("the timeline", fmt.Sprintf(`document.querySelectorAll('#timeline li').length === %d`, len(events)))
 	sup.waitFor("the state after the last event", fmt.Sprintf(`document.querySelector('#state').dataset.sequence === '%d'`, last))
-	sup.waitFor("the verify result", `document.querySelector('#verify').dataset.state === 'unavailable'`)
-	if got := eval[string](sup, `document.querySelector('#verify').textContent`); !strings.Contains(got, "not available") {
+	sup.waitFor("the verify result", `document.querySelector('#verify').dataset.state === 'valid'`)
+	if got := eval[string](sup, `document.querySelector('#verify').textContent`); !strings.Contains(got, fmt.Sprintf("Valid: %d events chained", len(events))) {
 		t.Errorf("verify shows %q", got)
 	}
 	// Routing's decisions stand out, in words: the agent's hand-off among them.

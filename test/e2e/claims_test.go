@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ func (r *receipts) waitAll(t *testing.T, ids []string, timeout time.Duration) {
 // killed, what it held is sent by the other once its claims lapse.
 func TestConnectorDeliveriesOnceAcrossNodes(t *testing.T) {
 	const convs, rounds = 50, 20 // 1,000 deliveries
-	_, nodes := startNodes(t, 2, append(loadLimits, "--claim-timeout", "2s", "--connector-ack-timeout", "2s")...)
+	db, nodes := startNodes(t, 2, append(loadLimits, "--claim-timeout", "2s", "--connector-ack-timeout", "2s")...)
 	a, b := nodes[0], nodes[1]
 	connA, connB := register(t, a, "sms", smsConnectorKey), register(t, b, "sms", smsConnectorKey)
 	agents := make([]*wsClient, convs)
@@ -138,4 +139,10 @@ func TestConnectorDeliveriesOnceAcrossNodes(t *testing.T) {
 		}
 	}
 	t.Logf("after node B was killed: %d of %d messages arrived twice (in flight on B when it died)", twice, len(first)+len(second))
+
+	// Two nodes appended to the same streams (connectors, claims,
+	// deliveries), one killed midway: every chain holds (ADR 40).
+	if out, err := runAudit(t, "--store", db.url, "--all-streams"); err != nil || !strings.Contains(out, "every chain holds") {
+		t.Errorf("audit verify --all-streams after two nodes: %v\n%s", err, out)
+	}
 }
