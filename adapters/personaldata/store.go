@@ -43,7 +43,7 @@ type Store struct {
 	index  blindIndex
 	recent *recent
 
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	subjects map[string]subject // conversation id -> its customer
 }
 
@@ -236,8 +236,8 @@ func (s *Store) openAll(ctx context.Context, recs []domain.RecordedEvent) ([]dom
 }
 
 func (s *Store) subjectOf(conv string) (subject, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	sub, ok := s.subjects[conv]
 	return sub, ok
 }
