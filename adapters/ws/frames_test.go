@@ -309,4 +309,19 @@ func BenchmarkMessageFrame(b *testing.B) {
 			encodeFrame(EventMessageArrived, nil, e)
 		}
 	})
+	// The ack of sendMessage: from the stored data, or encoding the
+	// message the command service returned.
+	ack := json.RawMessage(`"m-42"`)
+	b.Run("ack spliced", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			storedAckFrame(ack, rec.Data, uint64(rec.Revision), msg)
+		}
+	})
+	b.Run("ack encoded", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			encodeFrame(EventAck, ack, msg)
+		}
+	})
 }
