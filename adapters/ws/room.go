@@ -72,6 +72,11 @@ func (h *Hub) Deliver(ctx context.Context, fe *projections.FeedEvent) error {
 		d.err = err
 	}
 	if err := h.deliverRoom(ctx, r, d); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // the feed is stopping: not a delivery failure
+		}
+		// One room's failure (a gap the store could not fill) does not
+		// stop the feed for every other consumer.
 		h.logger.Error("deliver to websocket room", "stream", d.rec.Stream, "sequence", d.rec.Revision, "err", err)
 	}
 	return nil
