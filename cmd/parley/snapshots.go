@@ -73,10 +73,10 @@ func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, boar
 }
 
 // loadSnapshot loads file into st and gives its checkpoint, or false when
-// there is none, it does not load, or the store does not hold the event it
-// ends with (a snapshot of another store): then the read model folds the
-// whole history, and the last two say so in the log. whose names the read
-// model in the log ("the connectors'").
+// there is no snapshot, it does not load, or the store does not hold the
+// event it ends with (a snapshot of another store); then the read model
+// folds the whole history. The last two are logged as warnings, with whose
+// ("the connectors'") naming the read model.
 func (m *Main) loadSnapshot(ctx context.Context, store domain.EventStore, file projections.SnapshotFile, st any, whose string) (projections.Checkpoint, bool) {
 	cp, ok, err := file.Load(st)
 	if err != nil {
