@@ -90,6 +90,7 @@ type DuplicateMessageError struct {
 	Sequence Revision
 }
 
+// Error names the message and the sequence it is stored at.
 func (e *DuplicateMessageError) Error() string {
 	return "message " + e.ID + " is stored already at sequence " + formatUint(e.Sequence)
 }

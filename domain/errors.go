@@ -48,6 +48,8 @@ type Error struct {
 	Err     error // the cause, if any; not shown to clients
 }
 
+// Error gives the code, the message, the field and the cause, for logs;
+// clients see only the code, message and field.
 func (e *Error) Error() string {
 	msg := string(e.Code) + ": " + e.Message
 	if e.Field != "" {
@@ -59,6 +61,7 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// Unwrap gives the cause, so that errors.Is and errors.As see through the code.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with a formatted message. String arguments are
@@ -132,6 +135,7 @@ type WrongExpectedVersionError struct {
 	ActualNoStream bool
 }
 
+// Error names the stream, the revision expected and the one found.
 func (e *WrongExpectedVersionError) Error() string {
 	actual := "no_stream"
 	if !e.ActualNoStream {

@@ -40,6 +40,8 @@ var SchemaVersions = map[string]int{
 
 // Event is something that happened to a conversation.
 type Event interface {
+	// EventType is the name the event is stored under, the key of the
+	// registry and of its schema.
 	EventType() string
 }
 

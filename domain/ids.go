@@ -65,6 +65,7 @@ type AlreadyStartedError struct {
 	Started ConversationStarted
 }
 
+// Error names the conversation the request started before.
 func (e *AlreadyStartedError) Error() string {
 	return "conversation " + e.Started.ConversationID + " was started by this request already"
 }

@@ -61,15 +61,23 @@ func StreamExists() ExpectedRevision { return ExpectedRevision{kind: expectStrea
 // Exact appends only when the last event of the stream has revision r.
 func Exact(r Revision) ExpectedRevision { return ExpectedRevision{kind: expectExact, rev: r} }
 
-// IsAny, IsNoStream and IsStreamExists tell the kind of condition; Exact
-// reports the revision and true for an exact condition.
-func (e ExpectedRevision) IsAny() bool          { return e.kind == expectAny }
-func (e ExpectedRevision) IsNoStream() bool     { return e.kind == expectNoStream }
+// IsAny tells whether the condition is Any: adapters map each kind to their
+// own form of it.
+func (e ExpectedRevision) IsAny() bool { return e.kind == expectAny }
+
+// IsNoStream tells whether the condition is NoStream.
+func (e ExpectedRevision) IsNoStream() bool { return e.kind == expectNoStream }
+
+// IsStreamExists tells whether the condition is StreamExists.
 func (e ExpectedRevision) IsStreamExists() bool { return e.kind == expectStreamExists }
+
+// Exact reports the revision and true for an exact condition.
 func (e ExpectedRevision) Exact() (Revision, bool) {
 	return e.rev, e.kind == expectExact
 }
 
+// String gives the condition as errors and logs show it: "any",
+// "no_stream", "stream_exists" or the revision.
 func (e ExpectedRevision) String() string {
 	switch e.kind {
 	case expectNoStream:

@@ -74,15 +74,11 @@ type Report struct {
 // torn tail, changing nothing. It holds the directory's lock while it reads,
 // so it fails with ErrLocked while a store has dir open.
 func Verify(dir string) (*Report, error) {
-	lock, err := lockDir(dir)
+	lock, f, size, err := openLocked(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Close()
-	f, size, err := openExisting(dir)
-	if err != nil {
-		return nil, err
-	}
 	defer f.Close()
 	res, err := scanLog(f, size, func(int64, int, record, bool) error { return nil })
 	if err != nil {
@@ -94,6 +90,22 @@ func Verify(dir string) (*Report, error) {
 		rep.TailBytes = res.dataEnd - res.end
 	}
 	return rep, nil
+}
+
+// openLocked takes dir's lock and opens its log, for Verify and Repair, which
+// must not read a log that a store is appending to. The caller closes both,
+// the log first.
+func openLocked(dir string) (lock, f *os.File, size int64, err error) {
+	lock, err = lockDir(dir)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	f, size, err = openExisting(dir)
+	if err != nil {
+		_ = lock.Close()
+		return nil, nil, 0, err
+	}
+	return lock, f, size, nil
 }
 
 // openExisting opens the log of dir for reading and checks its header.

@@ -48,15 +48,11 @@ var repairFailpoint = func(step string) error { return nil }
 // from the damage. A log with neither is left as it is. Repair holds the
 // directory's lock.
 func Repair(dir string) (*RepairReport, error) {
-	lock, err := lockDir(dir)
+	lock, f, size, err := openLocked(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Close()
-	f, size, err := openExisting(dir)
-	if err != nil {
-		return nil, err
-	}
 	defer f.Close()
 	var recs []RecordRef
 	res, err := scanLog(f, size, func(off int64, _ int, rec record, _ bool) error {

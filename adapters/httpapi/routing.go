@@ -25,8 +25,12 @@ type RoutingConfig struct {
 
 // RoutingView is the read model the staff's view reads.
 type RoutingView interface {
+	// Conversations returns the rows that pass f, one page of them, and the
+	// cursor of the next page ("" after the last).
 	Conversations(f projections.ConversationFilter) ([]projections.ConversationRow, string)
+	// Queues returns the figures of every queue in names at now.
 	Queues(names []string, now time.Time) []projections.QueueView
+	// Agents returns every agent known to routing; all are the queue names.
 	Agents(all []string, now time.Time) []router.AgentView
 }
 

@@ -25,8 +25,12 @@ type Hub interface {
 
 // Conn is a Socket.IO connection as the hub writes to it (ws.Conn).
 type Conn interface {
+	// Write queues one outgoing frame; it errs once the connection is closed.
 	Write(frame []byte) error
+	// CloseWithMsg closes the connection after the frames queued before it;
+	// msg is a websocket close frame.
 	CloseWithMsg(msg []byte) error
+	// IsClosed reports whether the connection is closed.
 	IsClosed() bool
 }
 

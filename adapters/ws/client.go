@@ -34,6 +34,10 @@ type client struct {
 	inMelody int
 	backlog  [][]byte
 	closing  []byte
+	// batch is the connection melody writes to, told how many frames are
+	// in melody's queue so that it can write them together (batch.go); nil
+	// on transports that are not melody's.
+	batch *batchConn
 	// appended holds, in the order they are written, the append times of
 	// the frames in melody's queue and in backlog: the time a message was
 	// stored for a messageArrived frame, zero for any other frame.
@@ -114,8 +118,10 @@ func (c *client) sendAppended(b []byte, appended time.Time) {
 		return
 	}
 	c.inMelody++
+	c.batch.queue(1)
 	if err := c.session.Write(b); err != nil {
 		c.inMelody--
+		c.batch.queue(-1)
 		c.pending.Add(-1)
 		return
 	}
@@ -131,14 +137,17 @@ func (c *client) sent() {
 		c.appended = c.appended[1:]
 	}
 	c.inMelody--
+	c.batch.queue(-1)
 	if len(c.backlog) > 0 {
 		b := c.backlog[0]
 		c.backlog[0] = nil
 		c.backlog = c.backlog[1:]
 		c.inMelody++
+		c.batch.queue(1)
 		if err := c.session.Write(b); err != nil {
 			// Closed: nothing waiting will be written.
 			c.inMelody--
+			c.batch.queue(-1)
 			c.pending.Add(-1 - int64(len(c.backlog)))
 			c.backlog = c.backlog[:0]
 			c.appended = nil

@@ -174,19 +174,34 @@ func closeFrame(b []byte, ack []byte) []byte {
 // instead when data holds an empty value, which encoding msg would omit,
 // so both ways give the same frame.
 func storedMessageFrame(data []byte, seq uint64, msg domain.Message) []byte {
+	return splicedFrame(EventMessageArrived, nil, data, seq, msg)
+}
+
+// storedAckFrame renders the ack of a message this connection sent from
+// the data stored for it, as storedMessageFrame does its messageArrived.
+func storedAckFrame(ack json.RawMessage, data []byte, seq uint64, msg domain.Message) []byte {
+	return splicedFrame(EventAck, ack, data, seq, msg)
+}
+
+// splicedFrame renders the frame event of a stored message with its
+// sequence spliced into its stored data, or encodes msg when data cannot
+// be used as it is (spliceable); both give the bytes encodeFrame gives.
+func splicedFrame(event string, ack json.RawMessage, data []byte, seq uint64, msg domain.Message) []byte {
 	if !spliceable(data) {
-		return encodeFrame(EventMessageArrived, nil, msg.WithSequence(seq))
+		return encodeFrame(event, ack, msg.WithSequence(seq))
 	}
-	const head = `{"event":"` + EventMessageArrived + `","data":`
-	b := make([]byte, 0, len(head)+len(data)+len(`,"sequence":18446744073709551615}}`))
-	b = append(b, head...)
+	const tail = `,"sequence":18446744073709551615},"ack":}`
+	b := make([]byte, 0, len(`{"event":"","data":`)+len(event)+len(data)+len(tail)+len(ack))
+	b = append(b, `{"event":"`...)
+	b = append(b, event...)
+	b = append(b, `","data":`...)
 	b = append(b, data[:len(data)-1]...)
 	if len(bytes.TrimLeft(data[1:len(data)-1], jsonSpace)) > 0 {
 		b = append(b, ',')
 	}
 	b = append(b, `"sequence":`...)
 	b = strconv.AppendUint(b, seq, 10)
-	return append(b, '}', '}')
+	return closeFrame(append(b, '}'), ack)
 }
 
 // jsonSpace is the white space JSON allows between tokens.

@@ -111,9 +111,9 @@ func recorded(t testing.TB, reg *eventschemas.Registry, typ string, rev uint64, 
 		Position: domain.Position(rev + 1), Data: data, Metadata: domain.Metadata{SchemaVersion: v}}
 }
 
-// sameFrame checks that the frame spliced from rec's stored data is the
-// frame encoded from the decoded message: the same JSON value, and the same
-// bytes when byteEqual.
+// sameFrame checks that the frames spliced from rec's stored data (its
+// messageArrived, and an ack of it) are the frames encoded from the decoded
+// message: the same JSON value, and the same bytes when byteEqual.
 func sameFrame(t testing.TB, rec domain.RecordedEvent, byteEqual bool) {
 	t.Helper()
 	e, err := domain.DecodeEvent(rec)
@@ -121,20 +121,26 @@ func sameFrame(t testing.TB, rec domain.RecordedEvent, byteEqual bool) {
 		t.Fatal(err)
 	}
 	msg := e.(domain.Message)
-	want := encodeFrame(EventMessageArrived, nil, msg)
-	got := storedMessageFrame(rec.Data, uint64(rec.Revision), msg)
-	var wantV, gotV any
-	if err := json.Unmarshal(want, &wantV); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(got, &gotV); err != nil {
-		t.Fatalf("spliced frame is not JSON: %v\n%s", err, got)
-	}
-	if !reflect.DeepEqual(gotV, wantV) {
-		t.Fatalf("spliced frame differs from the encoded one\nstored:  %s\nspliced: %s\nencoded: %s", rec.Data, got, want)
-	}
-	if byteEqual && !bytes.Equal(got, want) {
-		t.Fatalf("spliced frame is not byte for byte the encoded one\nspliced: %s\nencoded: %s", got, want)
+	for _, ack := range []json.RawMessage{nil, json.RawMessage(`"k<1>"`)} {
+		want := encodeFrame(EventMessageArrived, nil, msg)
+		got := storedMessageFrame(rec.Data, uint64(rec.Revision), msg)
+		if ack != nil {
+			want = encodeFrame(EventAck, ack, msg)
+			got = storedAckFrame(ack, rec.Data, uint64(rec.Revision), msg)
+		}
+		var wantV, gotV any
+		if err := json.Unmarshal(want, &wantV); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(got, &gotV); err != nil {
+			t.Fatalf("spliced frame is not JSON: %v\n%s", err, got)
+		}
+		if !reflect.DeepEqual(gotV, wantV) {
+			t.Fatalf("spliced frame differs from the encoded one\nstored:  %s\nspliced: %s\nencoded: %s", rec.Data, got, want)
+		}
+		if byteEqual && !bytes.Equal(got, want) {
+			t.Fatalf("spliced frame is not byte for byte the encoded one\nspliced: %s\nencoded: %s", got, want)
+		}
 	}
 }
 
@@ -301,6 +307,21 @@ func BenchmarkMessageFrame(b *testing.B) {
 		for b.Loop() {
 			e, _ := domain.DecodeEvent(rec)
 			encodeFrame(EventMessageArrived, nil, e)
+		}
+	})
+	// The ack of sendMessage: from the stored data, or encoding the
+	// message the command service returned.
+	ack := json.RawMessage(`"m-42"`)
+	b.Run("ack spliced", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			storedAckFrame(ack, rec.Data, uint64(rec.Revision), msg)
+		}
+	})
+	b.Run("ack encoded", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			encodeFrame(EventAck, ack, msg)
 		}
 	})
 }

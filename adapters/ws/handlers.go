@@ -216,7 +216,13 @@ func (h *Hub) sendMessage(ctx context.Context, c *client, f frame, meta domain.M
 	if err != nil {
 		return err
 	}
-	c.ack(f.Ack, res.Events[len(res.Events)-1].Event)
+	last := res.Events[len(res.Events)-1]
+	if stored, ok := last.Event.(domain.Message); ok && last.Data != nil && len(f.Ack) > 0 {
+		// The ack carries the message as stored, sequence spliced in.
+		c.send(storedAckFrame(f.Ack, last.Data, uint64(last.Revision), stored))
+		return nil
+	}
+	c.ack(f.Ack, last.Event)
 	return nil
 }
 

@@ -49,6 +49,13 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, keys map[string]any)
 		h.logger.Debug("websocket upgrade failed", "err", "client sent data before the handshake completed")
 		return
 	}
+	// melody writes to a connection that gathers the frames queued behind
+	// each other (batch.go).
+	bc := &batchConn{Conn: conn}
+	if c, ok := keys[clientKey].(*client); ok {
+		c.batch = bc
+	}
+	conn = bc
 	// The request's context ends when this handler returns.
 	r = r.WithContext(context.WithoutCancel(r.Context()))
 	// Headers set by middleware go into the handshake's answer, as they

@@ -43,9 +43,8 @@ type Hub struct {
 	// dispatcher that sends them messages.
 	connectors    *projections.Connectors
 	connectorWake chan struct{}
-	// shards feed the delivery goroutines; stop ends them.
-	shards [deliveryShards]chan delivery
-	stop   chan struct{}
+	// stop ends the hub's goroutines.
+	stop chan struct{}
 	// runq hands a connection with frames to handle to an idle worker;
 	// idleWorkers counts the workers waiting on it (until stop).
 	runq        chan *client
@@ -85,10 +84,6 @@ func New(cfg Config, svc *conversations.Service, infos *projections.Conversation
 	h.owed.wake = make(chan struct{}, 1)
 	go h.payOwed()
 	h.runq = make(chan *client)
-	for i := range h.shards {
-		h.shards[i] = make(chan delivery, 256)
-		go h.runDelivery(h.shards[i])
-	}
 	m := melody.New()
 	h.origins = originChecker(cfg.AllowedOrigins)
 	m.Upgrader.CheckOrigin = h.origins

@@ -3,7 +3,6 @@ package ws
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
@@ -22,11 +21,6 @@ type room struct {
 	// last is the sequence of the last event the live feed gave this room.
 	last int64
 }
-
-// deliveryShards is how many goroutines deliver to rooms. Events of one
-// conversation always go to the same one, which keeps them in stream order,
-// while encoding and writing for different conversations use every core.
-const deliveryShards = 4
 
 // delivery is one stored event on its way to its room, with the message it
 // stores, if it stores one.
@@ -53,9 +47,11 @@ func isMessage(eventType string) bool {
 }
 
 // Deliver hands one event of the live feed to the members of its
-// conversation on this process, through the conversation's delivery
-// goroutine. It blocks when that goroutine is behind, which slows the feed
-// rather than growing a queue.
+// conversation on this process, on the feed's goroutine. Delivering is
+// cheap (the frame is the stored bytes with the sequence spliced in, queued
+// for each socket's writer), so a hand-over to another goroutine would cost
+// more than it spares; the feed goes one event at a time, which keeps each
+// room's events in stream order.
 func (h *Hub) Deliver(ctx context.Context, fe *projections.FeedEvent) error {
 	id, ok := domain.ConversationIDOf(fe.Stream)
 	if !ok {
@@ -68,48 +64,28 @@ func (h *Hub) Deliver(ctx context.Context, fe *projections.FeedEvent) error {
 		return nil // nobody here: a later join reads what it needs from the store
 	}
 	// The feed's decoding, usually already done for the conversation's
-	// view, is shared rather than repeated on the delivery goroutine.
+	// view, is shared rather than repeated.
 	d := delivery{rec: fe.RecordedEvent}
 	if isMessage(fe.Type) {
 		e, err := fe.Event()
 		d.msg, d.isMsg = e.(domain.Message)
 		d.err = err
 	}
-	select {
-	case h.shards[shardOf(id)] <- d:
-		return nil
-	case <-h.stop:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// runDelivery delivers the events of its shard until the hub closes.
-func (h *Hub) runDelivery(events <-chan delivery) {
-	for {
-		select {
-		case d := <-events:
-			if err := h.deliverRoom(context.Background(), d); err != nil {
-				h.logger.Error("deliver to websocket room", "stream", d.rec.Stream, "sequence", d.rec.Revision, "err", err)
-			}
-		case <-h.stop:
-			return
+	if err := h.deliverRoom(ctx, r, d); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // the feed is stopping: not a delivery failure
 		}
+		// One room's failure (a gap the store could not fill) does not
+		// stop the feed for every other consumer.
+		h.logger.Error("deliver to websocket room", "stream", d.rec.Stream, "sequence", d.rec.Revision, "err", err)
 	}
+	return nil
 }
 
 // deliverRoom sends one event to the members of its room. Events reach each
 // room in stream order; a gap (an event the feed skipped) is filled from
 // the store first.
-func (h *Hub) deliverRoom(ctx context.Context, d delivery) error {
-	id, _ := domain.ConversationIDOf(d.rec.Stream)
-	h.mu.Lock()
-	r := h.rooms[id]
-	h.mu.Unlock()
-	if r == nil {
-		return nil
-	}
+func (h *Hub) deliverRoom(ctx context.Context, r *room, d delivery) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rev := int64(d.rec.Revision)
@@ -117,7 +93,7 @@ func (h *Hub) deliverRoom(ctx context.Context, d delivery) error {
 		return nil
 	}
 	if rev > r.last+1 {
-		missing, err := h.read(ctx, id, r.last+1, rev-r.last-1)
+		missing, err := h.read(ctx, r.id, r.last+1, rev-r.last-1)
 		if err != nil {
 			return err
 		}
@@ -249,11 +225,4 @@ func (h *Hub) read(ctx context.Context, id string, from, n int64) ([]domain.Reco
 		return nil, fmt.Errorf("fill delivery gap in %s: %w", id, err)
 	}
 	return recs, nil
-}
-
-// shardOf returns the delivery shard of a conversation.
-func shardOf(id string) int {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	return int(h.Sum32() % deliveryShards)
 }

@@ -25,12 +25,18 @@ const (
 	snapshotInterval = time.Minute
 )
 
-func (m *Main) connectorsSnapshotter(connectors *projections.Connectors) *projections.Snapshotter {
+// readModelSnapshotter saves a read model's state to
+// <data-dir>/readmodels/<name>.snapshot.
+func (m *Main) readModelSnapshotter(name string, state func() any) *projections.Snapshotter {
 	return &projections.Snapshotter{
-		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", "connectors.snapshot")},
+		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", name+".snapshot")},
 		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger,
-		State: func() any { return connectors.State() },
+		State: state,
 	}
+}
+
+func (m *Main) connectorsSnapshotter(connectors *projections.Connectors) *projections.Snapshotter {
+	return m.readModelSnapshotter("connectors", func() any { return connectors.State() })
 }
 
 // restoreConnectors loads the connectors' snapshot and returns the
@@ -38,18 +44,8 @@ func (m *Main) connectorsSnapshotter(connectors *projections.Connectors) *projec
 // holds the event it names there, else 0, the whole history.
 func (m *Main) restoreConnectors(ctx context.Context, store domain.EventStore, connectors *projections.Connectors, file projections.SnapshotFile) domain.After {
 	var st projections.ConnectorsState
-	cp, ok, err := file.Load(&st)
-	if err != nil {
-		m.Logger.Warn("ignoring the connectors' snapshot; folding the whole history", "err", err)
-		return 0
-	}
+	cp, ok := m.loadSnapshot(ctx, store, file, &st, "the connectors'")
 	if !ok {
-		return 0
-	}
-	holds, err := cp.Holds(ctx, store)
-	if err != nil || !holds {
-		m.Logger.Warn("ignoring the connectors' snapshot: the store does not hold the event it ends with; folding the whole history",
-			"file", file.Path, "after", cp.After, "err", err)
 		return 0
 	}
 	connectors.Restore(st)
@@ -58,11 +54,7 @@ func (m *Main) restoreConnectors(ctx context.Context, store domain.EventStore, c
 }
 
 func (m *Main) routingSnapshotter(board *projections.Routing) *projections.Snapshotter {
-	return &projections.Snapshotter{
-		File:  projections.SnapshotFile{Path: filepath.Join(m.Config.DataDir, "readmodels", "routing.snapshot")},
-		Every: snapshotEvery, Interval: snapshotInterval, Logger: m.Logger,
-		State: func() any { return board.State() },
-	}
+	return m.readModelSnapshotter("routing", func() any { return board.State() })
 }
 
 // restoreRouting loads the routing board's snapshot and returns the
@@ -71,23 +63,36 @@ func (m *Main) routingSnapshotter(board *projections.Routing) *projections.Snaps
 // else 0, and the board is folded from the whole history, with a warning.
 func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, board *projections.Routing, file projections.SnapshotFile) domain.After {
 	var st projections.RoutingState
-	cp, ok, err := file.Load(&st)
-	if err != nil {
-		m.Logger.Warn("ignoring the routing board's snapshot; folding the whole history", "err", err)
-		return 0
-	}
+	cp, ok := m.loadSnapshot(ctx, store, file, &st, "the routing board's")
 	if !ok {
-		return 0
-	}
-	holds, err := cp.Holds(ctx, store)
-	if err != nil || !holds {
-		m.Logger.Warn("ignoring the routing board's snapshot: the store does not hold the event it ends with; folding the whole history",
-			"file", file.Path, "after", cp.After, "err", err)
 		return 0
 	}
 	board.Restore(&st)
 	m.Logger.Info("routing board restored from its snapshot", "after", cp.After, "conversations", st.Conversations())
 	return cp.After
+}
+
+// loadSnapshot loads file into st and gives its checkpoint, or false when
+// there is no snapshot, it does not load, or the store does not hold the
+// event it ends with (a snapshot of another store); then the read model
+// folds the whole history. The last two are logged as warnings, with whose
+// ("the connectors'") naming the read model.
+func (m *Main) loadSnapshot(ctx context.Context, store domain.EventStore, file projections.SnapshotFile, st any, whose string) (projections.Checkpoint, bool) {
+	cp, ok, err := file.Load(st)
+	if err != nil {
+		m.Logger.Warn("ignoring "+whose+" snapshot; folding the whole history", "err", err)
+		return cp, false
+	}
+	if !ok {
+		return cp, false
+	}
+	holds, err := cp.Holds(ctx, store)
+	if err != nil || !holds {
+		m.Logger.Warn("ignoring "+whose+" snapshot: the store does not hold the event it ends with; folding the whole history",
+			"file", file.Path, "after", cp.After, "err", err)
+		return cp, false
+	}
+	return cp, true
 }
 
 // nodeID returns the id this node's claims carry, kept in

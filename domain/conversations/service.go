@@ -94,6 +94,10 @@ type Stored struct {
 	Event    domain.Event
 	Revision domain.Revision
 	Position domain.Position
+	// Data is the event's stored JSON when this command stored it (nil for
+	// a duplicate), so that an answer can be written from the stored bytes
+	// rather than by encoding the event again.
+	Data []byte
 }
 
 // Result is what a command stored. Duplicate is true when the command was a
@@ -217,7 +221,7 @@ func (s *Service) append(ctx context.Context, c *domain.Conversation, events []d
 			e = m.WithSequence(rev)
 		}
 		c.Apply(rev, e)
-		out.Events[i] = Stored{Event: e, Revision: rev}
+		out.Events[i] = Stored{Event: e, Revision: rev, Data: data[i].Data}
 	}
 	out.Events[len(events)-1].Position = res.Position
 	s.cache.put(c)

@@ -37,6 +37,8 @@ type VerifyError struct {
 	Mismatches []Mismatch
 }
 
+// Error counts the streams that differ and names the first five, and says
+// when the source only grew during the copy.
 func (e *VerifyError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verification failed: %d of %d streams differ", len(e.Mismatches), e.Streams)

@@ -59,7 +59,10 @@ const (
 )
 
 // Event is a routing event.
-type Event interface{ EventType() string }
+type Event interface {
+	// EventType is the name the event is stored under.
+	EventType() string
+}
 
 // ConversationQueued puts a conversation in a queue to wait for an agent.
 type ConversationQueued struct {
