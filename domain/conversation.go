@@ -79,6 +79,8 @@ func (c *Conversation) Apply(rev Revision, e Event) {
 	case Message:
 		c.Messages[e.ID] = rev
 		c.applyActivity(e)
+	case PersonalDataErased:
+		c.applyErased()
 	}
 }
 

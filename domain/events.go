@@ -16,9 +16,10 @@ const (
 // this build. eventschemas holds a schema for each, and a test keeps the two in
 // step.
 var SchemaVersions = map[string]int{
-	EventConversationStarted: 3,
-	EventChatMessage:         1,
-	EventActivityMessage:     1,
+	EventConversationStarted: 4,
+	EventChatMessage:         2,
+	EventActivityMessage:     2,
+	EventPersonalDataErased:  1,
 
 	EventConnectorRegistered: 1,
 	EventMessageDelivered:    1,
@@ -82,8 +83,12 @@ func (ConversationStarted) EventType() string { return EventConversationStarted 
 // Customer is the customer of a conversation. Personal data lives only in
 // Personal, so that it can be encrypted per customer and crypto-erased.
 type Customer struct {
-	ParticipantID string       `json:"participantId"`
-	Personal      PersonalData `json:"personal"`
+	ParticipantID string `json:"participantId"`
+	// CustomerID is the blind index of the customer's identity (schema
+	// version 4): a keyed hash of the channel and Identity, set by the
+	// store that encrypts personal data, and the id of their data key.
+	CustomerID string       `json:"customerId,omitempty"`
+	Personal   PersonalData `json:"personal"`
 }
 
 // PersonalData is everything that identifies a customer as a person.
@@ -160,6 +165,8 @@ func DecodeEvent(rec RecordedEvent) (Event, error) {
 		return decodeAs[LostInRepair](rec)
 	case EventClaimed:
 		return decodeAs[Claimed](rec)
+	case EventPersonalDataErased:
+		return decodeAs[PersonalDataErased](rec)
 	}
 	return nil, nil
 }

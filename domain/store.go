@@ -106,6 +106,9 @@ type Metadata struct {
 	// that stored the event, when tracing is on: an event in the history
 	// leads to its trace.
 	TraceID string `json:"traceId,omitempty"`
+	// KeyID names the data key the event's personal values are encrypted
+	// with (the customer's blind index); empty when it holds none.
+	KeyID string `json:"keyId,omitempty"`
 	// Actor is who issued the command that stored the event (ADR 40).
 	// Events stored before it was recorded have none.
 	Actor Actor `json:"actor,omitzero"`

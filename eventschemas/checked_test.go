@@ -128,7 +128,7 @@ func TestChecked_AppendRefusesInvalidEvents(t *testing.T) {
 		says   string
 	}{
 		"invalid data":           {[]domain.EventData{good, bad}, "from.id", "event 1 (ChatMessage " + bad.ID + ")"},
-		"not the latest version": {[]domain.EventData{old}, "", "written at schema version 1, not 0"},
+		"not the latest version": {[]domain.EventData{old}, "", "written at schema version 2, not 0"},
 		"type without schema":    {[]domain.EventData{good, foreign}, "", `"OrderPlaced" has no schema`},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -175,7 +175,7 @@ func TestChecked_ReadValidatesAndUpcasts(t *testing.T) {
 	chat := firstOf(t, domain.EventChatMessage, "")
 	stored := []domain.RecordedEvent{
 		recorded(0, domain.EventConversationStarted, 1, v1),
-		recorded(1, domain.EventChatMessage, 1, chat.Data),
+		recorded(1, domain.EventChatMessage, domain.SchemaVersions[domain.EventChatMessage], chat.Data),
 		recorded(2, "OrderPlaced", 0, []byte("not even JSON")),
 	}
 	pristine := slices.Clone(stored)
@@ -227,7 +227,7 @@ func TestChecked_ReadRefusesInvalidEvents(t *testing.T) {
 	badV1 := mutate(t, v1, func(m map[string]any) { m["channel"] = 7 })
 	for name, tt := range map[string]domain.RecordedEvent{
 		"invalid old version": recorded(1, domain.EventConversationStarted, 1, badV1),
-		"future version":      recorded(1, domain.EventChatMessage, 2, chat.Data),
+		"future version":      recorded(1, domain.EventChatMessage, domain.SchemaVersions[domain.EventChatMessage]+1, chat.Data),
 		"no version":          recorded(1, domain.EventChatMessage, 0, chat.Data),
 	} {
 		stored := []domain.RecordedEvent{recorded(0, domain.EventChatMessage, 1, chat.Data), tt}
@@ -369,7 +369,7 @@ func TestChecked_TrustsLatestVersionOnRead(t *testing.T) {
 	bad := mutate(t, chat.Data, func(m map[string]any) { m["tag"] = "secret" })
 	odd := []byte(`{"agentId":"ann","conversationId":"c1","timestamp":"2026-12-04T09:00:00Z","extra":true}`)
 	for name, rec := range map[string]domain.RecordedEvent{
-		"message at its latest version":       recorded(0, domain.EventChatMessage, 1, bad),
+		"message at its latest version":       recorded(0, domain.EventChatMessage, domain.SchemaVersions[domain.EventChatMessage], bad),
 		"routing event at its latest version": recorded(0, "AgentClaimed", 1, odd),
 	} {
 		for reader, read := range readers {

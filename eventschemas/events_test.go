@@ -93,6 +93,7 @@ func domainEvents(tb testing.TB) []domain.EventData {
 	run(domain.EndConversation{By: agent})
 	out = append(out, connectorEvents(tb)...)
 	out = append(out, webhookEvents(tb)...)
+	out = append(out, personalDataEvents(tb, out)...)
 	return append(out, transcriptEmailEvents(tb)...)
 }
 

@@ -202,7 +202,7 @@ func TestValidate_UnknownTypeOrVersion(t *testing.T) {
 	}{
 		"type without schema": {"OrderPlaced", 1, `"OrderPlaced" has no schema`},
 		"version 0":           {domain.EventChatMessage, 0, "no schema version 0"},
-		"future version":      {domain.EventChatMessage, 2, "no schema version 2"},
+		"future version":      {domain.EventChatMessage, 3, "no schema version 3"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := reg.Validate(tt.eventType, tt.version, chat)

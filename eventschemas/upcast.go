@@ -29,7 +29,10 @@ var upcasters = map[string]map[int]upcaster{
 	domain.EventConversationStarted: {
 		1: conversationStartedV1ToV2,
 		2: conversationStartedV2ToV3,
+		3: sealingAllowed,
 	},
+	domain.EventChatMessage:     {1: sealingAllowed},
+	domain.EventActivityMessage: {1: sealingAllowed},
 }
 
 // An upcaster turns the data of an event at one schema version into the

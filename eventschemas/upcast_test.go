@@ -109,7 +109,7 @@ func TestUpcast_UnknownTypeOrVersion(t *testing.T) {
 	}{
 		"type without schema": {"OrderPlaced", 1},
 		"version 0":           {domain.EventConversationStarted, 0},
-		"future version":      {domain.EventConversationStarted, 4},
+		"future version":      {domain.EventConversationStarted, 5},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, _, err := reg.Upcast(tt.eventType, tt.version, data); domain.ErrorCode(err) != domain.CodeSchema {

@@ -77,6 +77,8 @@ func (x *Connectors) Apply(fe *FeedEvent) error {
 		}
 	case domain.EventConversationStarted, domain.EventChatMessage, domain.EventActivityMessage:
 		return x.applyConversation(fe)
+	case domain.EventPersonalDataErased:
+		x.erase(fe.Stream)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +143,25 @@ func TestConnectorsRegistrations(t *testing.T) {
 	}
 	if !x.Registered("whatsapp") {
 		t.Fatal("a stored registration is not known")
+	}
+}
+
+// Given an SMS customer with a reply waiting, when their data is erased,
+// then their number is gone from the outbox and from its snapshot, and
+// nothing more is handed to the connector for them.
+func TestConnectorsForgetAnErasedCustomer(t *testing.T) {
+	agent := domain.Participant{ID: "agent-1", Role: domain.RoleAgent}
+	f := &outboxFeed{t: t, x: projections.NewConnectors(), revs: map[string]uint64{}}
+	f.apply("c1", started("c1", "sms", "+1555"))
+	f.apply("c1", say(agent, "hello"))
+	f.apply("c1", domain.PersonalDataErased{ConversationID: "c1", CustomerID: "0123456789abcdef0123456789abcdef", Timestamp: "t"})
+	if _, ok := f.x.Active("sms", "+1555"); ok {
+		t.Error("the erased customer's number still finds their conversation")
+	}
+	if claims := f.x.Claim("sms", 10); len(claims) != 0 {
+		t.Errorf("claims for an erased customer: %+v", claims)
+	}
+	if raw := fmt.Sprintf("%+v", f.x.State()); strings.Contains(raw, "+1555") {
+		t.Errorf("the snapshot state holds the erased number: %s", raw)
 	}
 }

@@ -59,6 +59,9 @@ type Summary struct {
 	StartedAt string             `json:"startedAt,omitempty"`
 	EndedAt   string             `json:"endedAt,omitempty"`
 	Customer  domain.Participant `json:"customer"`
+	// CustomerID is the customer's blind index: the same person on the same
+	// channel has the same one in every conversation (ADR 41).
+	CustomerID string `json:"customerId,omitempty"`
 	// Fields are the init request's fields Parley does not know; staff
 	// see them, the customer does not (For).
 	Fields []domain.Field `json:"fields,omitempty"`
@@ -148,6 +151,7 @@ func (x *Index) fold(rev int64, e domain.Event) {
 		c.Status = StatusActive
 		c.StartedAt = e.Timestamp
 		c.Customer = domain.Participant{ID: e.Customer.ParticipantID, Name: e.Customer.Personal.DisplayName(), Role: domain.RoleCustomer}
+		c.CustomerID = e.Customer.CustomerID
 		x.Participants = append(x.Participants, ParticipantView{Participant: c.Customer, State: StateLeft})
 		x.bytes += viewSize + int64(len(c.Channel)+len(c.Language)+len(c.Subject)+len(c.URL)+len(c.Comment)+len(c.StartedAt)+2*len(c.Customer.ID)+2*len(c.Customer.Name))
 	case domain.Message:
@@ -156,6 +160,8 @@ func (x *Index) fold(rev int64, e domain.Event) {
 	case domain.LostInRepair:
 		x.LostInRepair = append(x.LostInRepair, rev)
 		x.bytes += 8
+	case domain.PersonalDataErased:
+		x.erase()
 	}
 }
 

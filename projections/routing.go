@@ -81,6 +81,8 @@ func (r *Routing) consumeConversation(e *FeedEvent) error {
 		if started, ok := scanStarted(e.Data); ok {
 			ev = started
 		}
+	case domain.EventPersonalDataErased:
+		// Decoded below: the board forgets the customer's name.
 	case domain.EventChatMessage:
 		r.mu.Lock()
 		need := r.board.NeedsSender(id)

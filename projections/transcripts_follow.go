@@ -154,7 +154,8 @@ func (f *follower) follow(ctx context.Context, ready func()) error {
 
 func (f *follower) handle(ctx context.Context, jobs chan<- *endJob, rec domain.RecordedEvent) error {
 	f.recent.add(rec)
-	if !isEnd(rec) {
+	erased := f.p.erased(rec)
+	if !isEnd(rec) && !erased {
 		f.mu.Lock()
 		f.next = domain.After(rec.Position)
 		f.mu.Unlock()
@@ -162,6 +163,9 @@ func (f *follower) handle(ctx context.Context, jobs chan<- *endJob, rec domain.R
 	}
 	id, _ := domain.ConversationIDOf(rec.Stream)
 	recs := f.recent.take(rec.Stream)
+	if erased {
+		recs = nil // read before the erasure: fold what the store gives now
+	}
 	f.mu.Lock()
 	j := &endJob{id: id, before: f.next, recs: recs}
 	f.pending = append(f.pending, j)

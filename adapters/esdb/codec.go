@@ -20,6 +20,7 @@ type wireMetadata struct {
 	SchemaVersion int    `json:"schemaVersion"`
 	Connection    string `json:"connection,omitempty"`
 	TraceID       string `json:"traceId,omitempty"`
+	KeyID         string `json:"keyId,omitempty"`
 	// Actor and Hash are who acted and the event's link in its stream's
 	// hash chain (ADR 40), under the names the domain gives them.
 	Actor domain.Actor `json:"actor,omitzero"`
@@ -37,6 +38,7 @@ func encodeMetadata(m domain.Metadata, recorded time.Time) ([]byte, error) {
 		SchemaVersion: m.SchemaVersion,
 		Connection:    m.Connection,
 		TraceID:       m.TraceID,
+		KeyID:         m.KeyID,
 		Actor:         m.Actor,
 		Hash:          m.Hash,
 	}
@@ -65,6 +67,7 @@ func decodeMetadata(b []byte) (m domain.Metadata, recorded time.Time) {
 		SchemaVersion: w.SchemaVersion,
 		Connection:    w.Connection,
 		TraceID:       w.TraceID,
+		KeyID:         w.KeyID,
 		Actor:         w.Actor,
 		Hash:          w.Hash,
 	}, recorded

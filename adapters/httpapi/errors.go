@@ -25,6 +25,8 @@ var statusOf = map[domain.Code]int{
 	domain.CodeMessageNotFound:   http.StatusNotFound,
 	webhook.CodeNotFound:         http.StatusNotFound,
 	domain.CodeOngoing:           http.StatusNotFound,
+	domain.CodeCustomerNotFound:  http.StatusNotFound,
+	domain.CodeErased:            http.StatusGone,
 	domain.CodeNoEmail:           http.StatusUnprocessableEntity,
 	domain.CodeEnded:             http.StatusConflict,
 	domain.CodeConflict:          http.StatusConflict,

@@ -61,6 +61,8 @@ type Config struct {
 	Metrics http.Handler
 	// OnError, when set, is told the code of every error answered.
 	OnError func(domain.Code)
+	// Erase, when set, erases a customer's personal data (erasure.go).
+	Erase func(ctx context.Context, customerID string) error
 	// Verify, when set, checks the hash chain of a stream on its stored
 	// bytes, for GET /api/conversations/{id}/verify (verify.go).
 	Verify func(ctx context.Context, stream string) (chain.Result, error)
@@ -149,6 +151,7 @@ func New(cfg Config, svc *conversations.Service, infos *projections.Conversation
 	api.GET("/conversations/:id/messages/:message/delivery", s.getDelivery)
 	s.routeRouting(api)
 	s.routeOps(e, api)
+	s.routeErasure(api)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	if websocket != nil {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/parley-chat/parley/adapters/personaldata"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/chain"
 )
@@ -36,12 +37,15 @@ Flags:
 // openChainedStore opens the store as openStore does, and keeps its hash
 // chain's Verify for GET /api/conversations/{id}/verify: it reads the raw
 // store under the decorators.
-func (m *Main) openChainedStore(ctx context.Context) (domain.EventStore, error) {
+func (m *Main) openChainedStore(ctx context.Context) (*personaldata.Store, error) {
 	store, err := openStore(ctx, m.Config, m.Logger)
-	if c, ok := store.(*chain.Store); ok {
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := store.Below().(*chain.Store); ok {
 		m.verify = c.Verify
 	}
-	return store, err
+	return store, nil
 }
 
 // auditCommand runs "parley audit".

@@ -3,6 +3,8 @@
 //	parley serve [flags]    serve the Customer Channel API
 //	parley ws [url]         a line-based websocket client
 //	parley migrate [flags]  copy the event history to another store
+//	parley erase --customer ID
+//	                        erase a customer's personal data
 //	parley store verify|repair --data-dir D
 //	                        check or repair the embedded store's log
 //
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string) error {
 		return transcriptsCommand(ctx, args[1:])
 	case "migrate":
 		return migrateCommand(ctx, args[1:])
+	case "erase":
+		return eraseCommand(ctx, args[1:])
 	case "store":
 		return storeCommand(args[1:])
 	case "audit":
@@ -68,6 +72,8 @@ Commands:
   transcripts rebuild [--conversation ID]
              rebuild the transcript projection from the event history
   migrate    copy every stream from one event store to another (--from, --to)
+  erase --customer ID
+             erase a customer's personal data (destroy their data key)
   store verify --data-dir D
              read the embedded store's whole log and report every damaged span
   store repair --data-dir D

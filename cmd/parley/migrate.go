@@ -27,8 +27,10 @@ Checks every event of the source against its schema, then copies every
 stream of one event store into another, in order, with each
 event's id, type, data, metadata, revision and recorded time; then checks
 that every stream holds the same events on both sides, comparing each
-event's id, type, data and metadata. It reports how many events it copied
-and how many the target held already. Running it again is safe: what the
+event's id, type, data and metadata. Customers' personal data written
+before encryption is sealed on the way (ADR 41): such events are compared
+by id and type; sealed history is copied as it is, with its keys. It
+reports how many events it copied and how many the target held already. Running it again is safe: what the
 target holds already is not copied twice.
 
 STORE is an EventStoreDB connection string (esdb://host:2113?tls=false,
@@ -46,6 +48,7 @@ func migrateCommand(ctx context.Context, args []string) error {
 	from := fs.String("from", "", "the store to copy from")
 	to := fs.String("to", "", "the store to copy into")
 	logLevel := fs.String("log-level", "warn", "log level of the stores: debug, info, warn or error")
+	secretFile := fs.String("personal-data-secret", "", "file of the target's blind index secret (default: personal-data.secret in an embedded target's directory; required for EventStoreDB)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,8 +78,14 @@ func migrateCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	sealed, closeKeys, err := sealTarget(dst, target, src, source, *secretFile)
+	if err != nil {
+		return err
+	}
+	defer closeKeys()
+
 	progress := newMigrateProgress(os.Stderr)
-	c := migration.New(source, target, migration.Options{Progress: progress.update, Check: reg.CheckRecorded})
+	c := migration.New(source, sealed, migration.Options{Progress: progress.update, Check: reg.CheckRecorded, Sealing: true, Stored: target})
 	rep, err := c.Run(ctx)
 	progress.done()
 	if err != nil {

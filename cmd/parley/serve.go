@@ -78,6 +78,9 @@ type ServeConfig struct {
 	Ops      OpsConfig
 	// DebugAddr serves net/http/pprof on a loopback address; empty for none.
 	DebugAddr string
+	// PersonalDataSecret is the file of the blind index's secret; empty for
+	// personal-data.secret in DataDir.
+	PersonalDataSecret string
 }
 
 func (c *ServeConfig) flags(fs *flag.FlagSet) {
@@ -128,6 +131,7 @@ func (c *ServeConfig) flags(fs *flag.FlagSet) {
 	c.Routing.flags(fs)
 	c.Webhooks.flags(fs)
 	c.Ops.flags(fs)
+	fs.StringVar(&c.PersonalDataSecret, "personal-data-secret", "", "file of the secret that keys customers' blind index (created with 32 random bytes when missing); every node of a cluster needs the same one (default: personal-data.secret in --data-dir)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "loopback address to serve the Go profiler (net/http/pprof) on, e.g. 127.0.0.1:6060; empty for none")
 }
 
@@ -193,22 +197,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := m.openChainedStore(ctx)
+	sealed, err := m.openChainedStore(ctx)
 	if err != nil {
 		return err
 	}
 	if m.ops, err = m.newOps(ctx); err != nil {
-		return errors.Join(err, store.Close())
+		return errors.Join(err, sealed.Close())
 	}
-	store = m.ops.instrument(store)
+	store := m.ops.instrument(sealed)
 	m.store = store
 	if m.node, err = nodeID(m.Config.DataDir); err != nil {
 		return errors.Join(err, store.Close())
 	}
-	var space *diskspace.Guard
-	if isEmbedded(m.Config) {
-		space = diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
-	}
+	space := m.spaceGuard()
 	svc, err := conversations.New(conversations.Config{
 		Store: store, Now: time.Now, NewID: uuid.NewString, Greeting: greet.Greeting,
 		Limits: domain.Limits{MaxTextLength: m.Config.MaxTextLength, MaxAttachments: m.Config.MaxAttachments, MaxParticipants: m.Config.MaxParticipants},
@@ -265,6 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Webhooks:        m.ops.webhooksAPI(),
 		Metrics:         m.ops.mainMetrics(m.Config.Ops),
 		OnError:         func(code domain.Code) { m.ops.metrics.Error("http", code) },
+		Erase:           eraseWith(sealed),
 	}, svc, infos, store, uuid.NewString, m.Logger, m.ops.wrapWebsocket(creds, m.hub))
 	return m.listen(api)
 }

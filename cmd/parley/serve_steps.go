@@ -111,3 +111,12 @@ type socketioHub struct{ *ws.Hub }
 func (h socketioHub) Attach(conn socketio.Conn, principal domain.Principal) socketio.Peer {
 	return h.Hub.Attach(conn, principal)
 }
+
+// spaceGuard watches the free space under the embedded store's data
+// directory; nil (no checks) on EventStoreDB.
+func (m *Main) spaceGuard() *diskspace.Guard {
+	if !isEmbedded(m.Config) {
+		return nil
+	}
+	return diskspace.New(m.Config.DataDir, uint64(m.Config.MinFreeSpace), m.Logger)
+}

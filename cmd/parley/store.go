@@ -2,22 +2,26 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/parley-chat/parley/adapters/diskstore"
 	"github.com/parley-chat/parley/adapters/esdb"
+	"github.com/parley-chat/parley/adapters/personaldata"
 	"github.com/parley-chat/parley/domain"
 	"github.com/parley-chat/parley/domain/chain"
 	"github.com/parley-chat/parley/eventschemas"
 )
 
 // openStore opens the configured event store, checked against the event
-// schemas on every append and read, and hash-chained on append (ADR 40):
-// the chain sits above the schema check, so that the hash covers the
-// bytes the store keeps, and its Verify reads the raw store.
-func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domain.EventStore, error) {
+// schemas on every append and read, hash-chained on append (ADR 40): the
+// chain sits above the schema check, so that the hash covers the bytes the
+// store keeps, and its Verify reads the raw store; and with customers'
+// personal data sealed above the chain, so that it chains the ciphertext
+// (personaldata.go, ADR 41).
+func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (*personaldata.Store, error) {
 	reg, err := eventschemas.Load()
 	if err != nil {
 		return nil, err
@@ -34,7 +38,12 @@ func openStore(ctx context.Context, cfg ServeConfig, logger *slog.Logger) (domai
 	if err != nil {
 		return nil, err
 	}
-	return chain.New(eventschemas.Checked(inner, reg), chain.Options{Raw: inner}), nil
+	chained := chain.New(eventschemas.Checked(inner, reg), chain.Options{Raw: inner})
+	sealed, err := sealPersonalData(cfg, inner, chained)
+	if err != nil {
+		return nil, errors.Join(err, inner.Close())
+	}
+	return sealed, nil
 }
 
 // isEmbedded reports whether cfg asks for the embedded store.

@@ -37,6 +37,15 @@ type Options struct {
 	// is copied; an error stops the run with nothing copied. The schemas
 	// are checked here (ADR 32): reads trust what Parley wrote.
 	Check func(domain.RecordedEvent) error
+	// Sealing tells that the target seals personal values on the way in
+	// (ADR 41) and chains what it keeps (ADR 40): verification then holds
+	// an event the target keeps sealed and the source does not to its id
+	// and type, as its data and metadata differ by design, and compares
+	// no hashes (parley audit verify checks the target's chain).
+	Sealing bool
+	// Stored, when set, is the target as it stores events (below the
+	// store that seals): verification reads it, to compare what is kept.
+	Stored domain.EventStore
 }
 
 func (o *Options) setDefaults() {

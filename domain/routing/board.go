@@ -116,6 +116,8 @@ func (b *Board) ApplyConversation(id string, rev int64, e domain.Event, at time.
 		if c.Ticket.Subject == "" && c.Ticket.Channel == "" {
 			c.Ticket.Subject, c.Ticket.Channel = e.Subject, e.Channel
 		}
+	case domain.PersonalDataErased:
+		c.CustomerName = domain.Erased
 	case domain.Message:
 		c.LastActivityAt = at
 		if e.Type == domain.TypeChatMessage {

@@ -23,7 +23,7 @@ import (
 // AppendMetadata appends the JSON of md to dst, as json.Marshal(md) writes it.
 func AppendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 	if !plainString(md.CorrelationID) || !plainString(md.CausationID) || !plainString(md.Connection) || !plainString(md.TraceID) ||
-		!plainString(string(md.Actor.Kind)) || !plainString(md.Actor.ID) || !plainString(md.Hash) {
+		!plainString(string(md.Actor.Kind)) || !plainString(md.Actor.ID) || !plainString(md.Hash) || !plainString(md.KeyID) {
 		raw, err := json.Marshal(md)
 		return append(dst, raw...), err
 	}
@@ -50,6 +50,11 @@ func AppendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 		dst = append(dst, md.TraceID...)
 		dst = append(dst, '"')
 	}
+	if md.KeyID != "" {
+		dst = append(dst, `,"keyId":"`...)
+		dst = append(dst, md.KeyID...)
+		dst = append(dst, '"')
+	}
 	if !md.Actor.IsZero() {
 		dst = append(dst, `,"actor":{"kind":"`...)
 		dst = append(dst, md.Actor.Kind...)
@@ -69,7 +74,7 @@ func AppendMetadata(dst []byte, md domain.Metadata) ([]byte, error) {
 // its strings and the fixed part (keys, punctuation, the longest int).
 func MetadataSize(md domain.Metadata) int {
 	return 150 + len(md.CorrelationID) + len(md.CausationID) + len(md.Connection) + len(md.TraceID) +
-		len(md.Actor.Kind) + len(md.Actor.ID) + len(md.Hash)
+		len(md.Actor.Kind) + len(md.Actor.ID) + len(md.Hash) + 11 + len(md.KeyID)
 }
 
 // plainString reports whether encoding/json writes s between quotes as it
@@ -147,6 +152,8 @@ func parseMetadataFast(b []byte) (md domain.Metadata, ok bool) {
 				md.Connection = string(value)
 			case "traceId":
 				md.TraceID = string(value)
+			case "keyId":
+				md.KeyID = string(value)
 			case "hash":
 				md.Hash = string(value)
 			default:

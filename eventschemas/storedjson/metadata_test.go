@@ -23,7 +23,7 @@ func TestMetadataCodecMatchesEncodingJSON(t *testing.T) {
 	pick := func() string { return metadataStrings[rng.IntN(len(metadataStrings))] }
 	versions := []int{0, 1, 2, 9, 10, 123456789, 1234567890, -1, -42}
 	for range 5000 {
-		md := domain.Metadata{CorrelationID: pick(), CausationID: pick(), Connection: pick(), TraceID: pick(), SchemaVersion: versions[rng.IntN(len(versions))],
+		md := domain.Metadata{CorrelationID: pick(), CausationID: pick(), Connection: pick(), TraceID: pick(), KeyID: pick(), SchemaVersion: versions[rng.IntN(len(versions))],
 			Actor: domain.Actor{Kind: domain.ActorKind(pick()), ID: pick()}, Hash: pick()}
 		want, err := json.Marshal(md)
 		if err != nil {

@@ -128,8 +128,9 @@ func TestAuditChainOnTheEmbeddedStore(t *testing.T) {
 		t.Fatalf("audit verify --all-streams of an intact store: %v\n%s", err, out)
 	}
 
-	// When one byte of the first "Hello, I need help" changes.
-	stream, seq := tamperLog(t, filepath.Join(dataDir, diskstore.LogFile), []byte("Hello, I need help"))
+	// When one byte of the first "Of course" changes: the agent's line, which
+	// the store keeps in clear (the customer's lines are sealed, ADR 41).
+	stream, seq := tamperLog(t, filepath.Join(dataDir, diskstore.LogFile), []byte("Of course"))
 	conv := strings.TrimPrefix(stream, "conversation-")
 	out, err := runAudit(t, "--data-dir", dataDir)
 	want := "BROKEN " + stream + " at sequence " + strconv.FormatUint(seq, 10) + ":"

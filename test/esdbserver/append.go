@@ -76,6 +76,9 @@ func (svc *streamsService) Append(srv api.Streams_AppendServer) error {
 	if err := svc.server.notLeader(srv); err != nil {
 		return err
 	}
+	if svc.server.db.isTombstoned(stream) {
+		return streamDeleted(srv.SetTrailer, stream)
+	}
 	outcome := svc.server.db.append(stream, exp, events)
 	if !outcome.ok {
 		return srv.SendAndClose(wrongVersionResp(exp, outcome))

@@ -49,21 +49,24 @@ type db struct {
 	mu      sync.Mutex
 	log     []*record            // every event in $all order
 	streams map[string][]*record // an entry exists once a stream was written, even with zero events
-	ids     *idCache
-	bounds  []uint64 // start of every record in the log, ascending
-	end     uint64   // where the next record starts
-	changed chan struct{}
-	now     func() time.Time
+	// tombstoned holds the streams deleted for good (tombstone.go).
+	tombstoned map[string]bool
+	ids        *idCache
+	bounds     []uint64 // start of every record in the log, ascending
+	end        uint64   // where the next record starts
+	changed    chan struct{}
+	now        func() time.Time
 }
 
 func newDB() *db {
 	return &db{
-		streams: make(map[string][]*record),
-		ids:     newIDCache(DefaultIDCacheBytes),
-		bounds:  []uint64{0},
-		end:     firstPosition,
-		changed: make(chan struct{}),
-		now:     time.Now,
+		streams:    make(map[string][]*record),
+		tombstoned: make(map[string]bool),
+		ids:        newIDCache(DefaultIDCacheBytes),
+		bounds:     []uint64{0},
+		end:        firstPosition,
+		changed:    make(chan struct{}),
+		now:        time.Now,
 	}
 }
 

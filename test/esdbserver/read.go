@@ -77,6 +77,9 @@ func (svc *streamsService) readStream(o *api.ReadReq_Options, backwards, structu
 	case *api.ReadReq_Options_StreamOptions_End:
 		fromEnd = true
 	}
+	if svc.server.db.isTombstoned(name) {
+		return streamDeleted(srv.SetTrailer, name)
+	}
 	events, found := svc.server.db.readStream(name, from, fromEnd, backwards, o.GetCount())
 	if !found {
 		return srv.Send(streamNotFoundResp(name))

@@ -234,8 +234,8 @@ func (s *Server) available(ctx context.Context) error {
 	return nil
 }
 
-// streamsService implements the Streams service; Delete, Tombstone and
-// BatchAppend (never called by the v4 client) stay unimplemented.
+// streamsService implements the Streams service; Delete and BatchAppend
+// (never called by the v4 client) stay unimplemented.
 type streamsService struct {
 	api.UnimplementedStreamsServer
 	server *Server
