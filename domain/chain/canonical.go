@@ -106,7 +106,7 @@ func field(b []byte, s string) []byte {
 // store nor a migration changes. Not covered: hash itself, and whatever a
 // store adds (EventStoreDB's recordedAt, a store's recorded time). A key
 // added later takes its place by name and, while empty, changes no hash.
-var coveredKeys = [...]string{"actor.id", "actor.kind", "causationId", "connection", "correlationId", "schemaVersion", "traceId"}
+var coveredKeys = [...]string{"actor.id", "actor.kind", "causationId", "connection", "correlationId", "keyId", "schemaVersion", "traceId"}
 
 // covered returns the value of a key of coveredKeys in md (but
 // schemaVersion, which appendCanonical writes itself). A key added to
@@ -123,6 +123,8 @@ func covered(md *domain.Metadata, key string) string {
 		return md.Connection
 	case "correlationId":
 		return md.CorrelationID
+	case "keyId":
+		return md.KeyID
 	case "traceId":
 		return md.TraceID
 	}

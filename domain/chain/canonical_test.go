@@ -58,6 +58,7 @@ func TestHashCoversWhatParleyWrites(t *testing.T) {
 		"another type":          {func(e *chain.Event) string { e.Type = "ActivityMessage"; return chain.Genesis }, true},
 		"one byte of data":      {func(e *chain.Event) string { e.Data = []byte(`{"text":"hj"}`); return chain.Genesis }, true},
 		"the correlation id":    {func(e *chain.Event) string { e.Metadata.CorrelationID = "req-2"; return chain.Genesis }, true},
+		"the data key's id":     {func(e *chain.Event) string { e.Metadata.KeyID = "k-1"; return chain.Genesis }, true},
 		"the causation id":      {func(e *chain.Event) string { e.Metadata.CausationID = ""; return chain.Genesis }, true},
 		"the schema version":    {func(e *chain.Event) string { e.Metadata.SchemaVersion = 2; return chain.Genesis }, true},
 		"the actor's kind":      {func(e *chain.Event) string { e.Metadata.Actor.Kind = domain.ActorStaff; return chain.Genesis }, true},
