@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +126,7 @@ func TestRoundTrip(t *testing.T) {
 			appendAll(t, f.store, "c1", events)
 			for _, rec := range read(t, f.inner, "c1") {
 				for _, secret := range []string{"Ada", "ada@example.com", "4242", "Ada.png", "Ada-1042"} {
-					if bytes.Contains(rec.Data, []byte(secret)) {
+					if bytes.Contains(unsealed(rec.Data), []byte(secret)) {
 						t.Errorf("%s %s holds %q in clear: %s", rec.Type, rec.ID, secret, rec.Data)
 					}
 				}
@@ -182,7 +183,7 @@ func TestErasedKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	check := func(t *testing.T, s domain.EventStore) {
-		erased := joined(read(t, s, "c1"))
+		erased := string(unsealed([]byte(joined(read(t, s, "c1")))))
 		for _, gone := range []string{"Ada", "ada@example.com", "4242", "Ada.png", "Ada-1042"} {
 			if strings.Contains(erased, gone) {
 				t.Errorf("%q is still readable after the erasure", gone)
@@ -233,8 +234,8 @@ func TestBlindIndex(t *testing.T) {
 	if a != b {
 		t.Errorf("the same address got customer ids %s and %s", a, b)
 	}
-	if strings.Contains(a, "ada") {
-		t.Error("the customer id holds the address")
+	if !customerIDForm.MatchString(a) {
+		t.Errorf("the customer id %q is not 32 hex digits: it may hold the address", a)
 	}
 }
 
@@ -301,9 +302,20 @@ func TestOneAppendWithStartAndMessages(t *testing.T) {
 	}
 	for _, rec := range read(t, f.inner, "batch") {
 		for _, v := range []string{"Ada", "All in one go."} {
-			if bytes.Contains(rec.Data, []byte(v)) {
+			if bytes.Contains(unsealed(rec.Data), []byte(v)) {
 				t.Errorf("%s holds %q in clear: %s", rec.Type, v, rec.Data)
 			}
 		}
 	}
 }
+
+// sealedValue matches a sealed value: its base64url text may hold any
+// short string (a name such as "Ada") by chance, so searches for values in
+// clear look at what is left without them.
+var sealedValue = regexp.MustCompile(`enc:[A-Za-z0-9_-]*`)
+
+// customerIDForm is the blind index's form: 16 bytes of a keyed hash, in hex.
+var customerIDForm = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// unsealed returns data without its sealed values.
+func unsealed(data []byte) []byte { return sealedValue.ReplaceAll(data, []byte("enc:")) }
