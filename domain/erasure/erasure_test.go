@@ -88,12 +88,16 @@ func TestErase(t *testing.T) {
 		{"erasing again records nothing new", ada, "", 2, 0},
 		{"an unknown customer", strings.Repeat("0", 32), domain.CodeCustomerNotFound, 0, 0},
 		{"a malformed id", "Ada", domain.CodeInvalid, 0, 0},
+		{"a malformed id of 10,000 characters", strings.Repeat("x", 10000), domain.CodeInvalid, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := e.Erase(ctx, tt.id)
 			if domain.ErrorCode(err) != tt.wantCode {
 				t.Fatalf("Erase = %v, want code %q", err, tt.wantCode)
+			}
+			if err != nil && len(err.Error()) > 2*domain.MaxEcho+100 {
+				t.Errorf("the refusal repeats the whole input (%d bytes); it must clip it", len(err.Error()))
 			}
 			if len(res.Conversations) != tt.wantConvs || res.Recorded != tt.wantRecorded {
 				t.Fatalf("Erase = %+v, want %d conversations, %d recorded", res, tt.wantConvs, tt.wantRecorded)
