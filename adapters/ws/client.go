@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,8 +34,8 @@ type client struct {
 	backlog  [][]byte
 	closing  []byte
 	// batch is the connection melody writes to, told how many frames are
-	// in melody's queue so that it can write them together (batch.go); nil
-	// on transports that are not melody's.
+	// in melody's queue so that it can write them together (outbound.go);
+	// nil on transports that are not melody's.
 	batch *batchConn
 	// appended holds, in the order they are written, the append times of
 	// the frames in melody's queue and in backlog: the time a message was
@@ -81,111 +80,6 @@ type member struct {
 }
 
 func clientOf(s *melody.Session) *client { return s.MustGet(clientKey).(*client) }
-
-// send queues a frame. A client that lets more than the configured number of
-// frames pile up is disconnected with CloseSlowReader rather than silently
-// skipped: it reconnects and resumes from its last sequence.
-func (c *client) send(b []byte) { c.sendAppended(b, time.Time{}) }
-
-// sendAppended queues b, the frame of a message stored at appended, for
-// writing, so that the time from append to write can be measured.
-func (c *client) sendAppended(b []byte, appended time.Time) {
-	if c.dropped.Load() {
-		return
-	}
-	if c.pending.Add(1) > int64(c.hub.cfg.OutboundBuffer) {
-		c.pending.Add(-1)
-		if c.dropped.CompareAndSwap(false, true) {
-			c.hub.logger.Warn("disconnecting slow websocket reader", "conn", c.id)
-			c.close(melody.FormatCloseMessage(CloseSlowReader, "too slow: reconnect and resume"))
-		}
-		return
-	}
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	if c.closing != nil {
-		c.pending.Add(-1)
-		return
-	}
-	if len(c.backlog) > 0 || c.inMelody >= c.hub.sendWindow {
-		if c.session.IsClosed() {
-			// melody stopped writing: nothing would take it out.
-			c.pending.Add(-1)
-			return
-		}
-		c.backlog = append(c.backlog, b)
-		c.appended = append(c.appended, appended)
-		return
-	}
-	c.inMelody++
-	c.batch.queue(1)
-	if err := c.session.Write(b); err != nil {
-		c.inMelody--
-		c.batch.queue(-1)
-		c.pending.Add(-1)
-		return
-	}
-	c.appended = append(c.appended, appended)
-}
-
-// sent records that melody wrote a frame, and gives it the next waiting one.
-func (c *client) sent() {
-	c.writeMu.Lock()
-	var appended time.Time
-	if len(c.appended) > 0 {
-		appended = c.appended[0]
-		c.appended = c.appended[1:]
-	}
-	c.inMelody--
-	c.batch.queue(-1)
-	if len(c.backlog) > 0 {
-		b := c.backlog[0]
-		c.backlog[0] = nil
-		c.backlog = c.backlog[1:]
-		c.inMelody++
-		c.batch.queue(1)
-		if err := c.session.Write(b); err != nil {
-			// Closed: nothing waiting will be written.
-			c.inMelody--
-			c.batch.queue(-1)
-			c.pending.Add(-1 - int64(len(c.backlog)))
-			c.backlog = c.backlog[:0]
-			c.appended = nil
-		}
-		if len(c.backlog) == 0 {
-			c.backlog = nil
-			if c.closing != nil {
-				_ = c.session.CloseWithMsg(c.closing)
-			}
-		}
-	}
-	c.writeMu.Unlock()
-	c.pending.Add(-1)
-	if !appended.IsZero() && c.hub.cfg.OnMessageWritten != nil {
-		c.hub.cfg.OnMessageWritten(time.Since(appended))
-	}
-}
-
-// close closes the connection with the close frame msg, sent after the
-// frames queued before it. Only the first close counts.
-func (c *client) close(msg []byte) {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	if c.closing != nil {
-		return
-	}
-	c.closing = msg
-	if len(c.backlog) == 0 {
-		_ = c.session.CloseWithMsg(msg)
-	}
-}
-
-// ack answers a frame that asked for it.
-func (c *client) ack(ack json.RawMessage, data any) {
-	if len(ack) > 0 {
-		c.send(encodeFrame(EventAck, ack, data))
-	}
-}
 
 // membership returns the member of conversation conv, or the only one when
 // conv is empty.

@@ -50,7 +50,7 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, keys map[string]any)
 		return
 	}
 	// melody writes to a connection that gathers the frames queued behind
-	// each other (batch.go).
+	// each other (batchConn, outbound.go).
 	bc := &batchConn{Conn: conn}
 	if c, ok := keys[clientKey].(*client); ok {
 		c.batch = bc

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
-	"github.com/parley-chat/parley/eventschemas/storedjson"
 	"github.com/parley-chat/parley/projections"
 )
 
@@ -20,112 +19,6 @@ type room struct {
 	members map[*member]struct{}
 	// last is the sequence of the last event the live feed gave this room.
 	last int64
-}
-
-// delivery is one stored event on its way to its room, with the message it
-// stores, if it stores one.
-type delivery struct {
-	rec   domain.RecordedEvent
-	msg   domain.Message
-	isMsg bool
-	err   error // the event does not decode
-}
-
-// storedDelivery returns the delivery of an event read from the store.
-func storedDelivery(rec domain.RecordedEvent) delivery {
-	d := delivery{rec: rec}
-	if isMessage(rec.Type) {
-		e, err := storedjson.DecodeEvent(rec)
-		d.msg, d.isMsg = e.(domain.Message)
-		d.err = err
-	}
-	return d
-}
-
-func isMessage(eventType string) bool {
-	return eventType == domain.EventChatMessage || eventType == domain.EventActivityMessage
-}
-
-// Deliver hands one event of the live feed to the members of its
-// conversation on this process, on the feed's goroutine. Delivering is
-// cheap (the frame is the stored bytes with the sequence spliced in, queued
-// for each socket's writer), so a hand-over to another goroutine would cost
-// more than it spares; the feed goes one event at a time, which keeps each
-// room's events in stream order.
-func (h *Hub) Deliver(ctx context.Context, fe *projections.FeedEvent) error {
-	id, ok := domain.ConversationIDOf(fe.Stream)
-	if !ok {
-		return nil
-	}
-	h.mu.Lock()
-	r := h.rooms[id]
-	h.mu.Unlock()
-	if r == nil {
-		return nil // nobody here: a later join reads what it needs from the store
-	}
-	// The feed's decoding, usually already done for the conversation's
-	// view, is shared rather than repeated.
-	d := delivery{rec: fe.RecordedEvent}
-	if isMessage(fe.Type) {
-		e, err := fe.Event()
-		d.msg, d.isMsg = e.(domain.Message)
-		d.err = err
-	}
-	if err := h.deliverRoom(ctx, r, d); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err() // the feed is stopping: not a delivery failure
-		}
-		// One room's failure (a gap the store could not fill) does not
-		// stop the feed for every other consumer.
-		h.logger.Error("deliver to websocket room", "stream", d.rec.Stream, "sequence", d.rec.Revision, "err", err)
-	}
-	return nil
-}
-
-// deliverRoom sends one event to the members of its room. Events reach each
-// room in stream order; a gap (an event the feed skipped) is filled from
-// the store first.
-func (h *Hub) deliverRoom(ctx context.Context, r *room, d delivery) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rev := int64(d.rec.Revision)
-	if rev <= r.last {
-		return nil
-	}
-	if rev > r.last+1 {
-		missing, err := h.read(ctx, r.id, r.last+1, rev-r.last-1)
-		if err != nil {
-			return err
-		}
-		for _, m := range missing {
-			h.deliverLocked(r, storedDelivery(m))
-		}
-	}
-	return h.deliverLocked(r, d)
-}
-
-// deliverLocked sends one event to every member that has not seen it and may.
-func (h *Hub) deliverLocked(r *room, d delivery) error {
-	rev := int64(d.rec.Revision)
-	r.last = rev
-	if d.err != nil {
-		return d.err
-	}
-	var b []byte
-	for m := range r.members {
-		if rev <= m.cursor {
-			continue
-		}
-		m.cursor = rev
-		if !d.isMsg || d.rec.Metadata.Connection == m.client.id || !d.msg.VisibleTo(m.who.ID, m.who.Role) {
-			continue
-		}
-		if b == nil {
-			b = storedMessageFrame(d.rec.Data, d.rec.Revision, d.msg)
-		}
-		m.client.sendAppended(b, d.rec.Recorded)
-	}
-	return nil
 }
 
 // joinRoom registers m in its room with the index x, which is current, and
