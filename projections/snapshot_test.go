@@ -176,3 +176,35 @@ func TestCheckpointHoldsOnlyOnItsStore(t *testing.T) {
 		}
 	}
 }
+
+// Given a snapshotter whose turn is hours away, when the feed hands it an
+// erasure of personal data, then it saves the state at once, covering the
+// erasure: an earlier snapshot may hold the erased customer's name.
+func TestSnapshotterSavesAnErasureAtOnce(t *testing.T) {
+	states := 0
+	snap := &projections.Snapshotter{File: projections.SnapshotFile{Path: filepath.Join(t.TempDir(), "rm", "board.snapshot")},
+		Every: 1 << 30, Interval: time.Hour, State: func() any { states++; return map[string]int{"state": states} },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	event := func(typ string, pos uint64) *projections.FeedEvent {
+		return projections.NewFeedEvent(domain.RecordedEvent{Type: typ, Stream: domain.StreamName("c1"), Revision: domain.Revision(pos - 1),
+			Position: pos, ID: fmt.Sprint("00000000-0000-4000-8000-00000000000", pos)})
+	}
+	for pos, typ := range []string{domain.EventChatMessage, domain.EventChatMessage, domain.EventPersonalDataErased} {
+		if err := snap.Handle(t.Context(), event(typ, uint64(pos+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second erasure waits for the first one's save, then saves again.
+	if err := snap.Handle(t.Context(), event(domain.EventPersonalDataErased, 4)); err != nil {
+		t.Fatal(err)
+	}
+	snap.Flush()
+	var st map[string]int
+	cp, ok, err := snap.File.Load(&st)
+	if err != nil || !ok {
+		t.Fatalf("Load = %v, %v: no snapshot was saved", ok, err)
+	}
+	if cp.After != 4 || st["state"] != 2 {
+		t.Fatalf("snapshot after %d with state %v, want after 4 with the second state", cp.After, st)
+	}
+}

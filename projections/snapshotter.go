@@ -5,16 +5,19 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/parley-chat/parley/domain"
 )
 
 // Snapshotter saves a read model's state with the checkpoint it covers,
-// every Every events or Interval, whichever comes first, so that a restart
-// folds only the events after it instead of the whole history. It is a
-// feed consumer placed after the read model's own: when it sees an event,
-// the read model has folded it. The state is taken on the feed's goroutine
-// (a copy, so it is the fold up to that event) and written on another, so
-// the feed never waits for the disk; a save still running when the next is
-// due makes that one wait for the next turn.
+// every Every events or Interval, whichever comes first, and after every
+// erasure of personal data, so that a restart folds only the events after
+// it instead of the whole history. It is a feed consumer placed after the
+// read model's own: when it sees an event, the read model has folded it.
+// The state is taken on the feed's goroutine (a copy, so it is the fold up
+// to that event) and written on another, so the feed does not wait for the
+// disk; a save still running when the next is due makes that one wait for
+// the next turn, but for an erasure's, which waits for it.
 //
 // A read model adopts it with a State function that copies its state and a
 // Restore that puts a loaded one back before the feed starts; the feed then
@@ -42,10 +45,17 @@ func (s *Snapshotter) Handle(_ context.Context, fe *FeedEvent) error {
 	if s.last.IsZero() {
 		s.last = time.Now()
 	}
-	if s.n < s.Every && time.Since(s.last) < s.Interval {
+	// An erasure is saved at once, waiting for a save in progress: a
+	// snapshot taken before it may hold the customer's name in clear (the
+	// routing board keeps it), and the data directory must not keep it
+	// until the next turn (ADR 41).
+	erasure := fe.Type == domain.EventPersonalDataErased
+	if !erasure && s.n < s.Every && time.Since(s.last) < s.Interval {
 		return nil
 	}
-	if !s.mu.TryLock() {
+	if erasure {
+		s.mu.Lock()
+	} else if !s.mu.TryLock() {
 		return nil // the last save is still being written
 	}
 	cp, state := s.cp, s.State()

@@ -8,76 +8,118 @@ import (
 	"fmt"
 
 	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/eventschemas/storedjson"
 )
 
 // sealStart gives the customer their customer id (the blind index), which
 // names their data key, and seals the personal values with that key.
-func (s *Store) sealStart(ctx context.Context, e domain.EventData) (domain.EventData, []byte, error) {
+func (s *Store) sealStart(ctx context.Context, e *domain.EventData) ([]byte, error) {
 	var start domain.ConversationStarted
 	if err := json.Unmarshal(e.Data, &start); err != nil {
-		return e, nil, fmt.Errorf("personal data: decode %s %s: %w", e.Type, e.ID, err)
+		return nil, fmt.Errorf("personal data: decode %s %s: %w", e.Type, e.ID, err)
 	}
 	identity := start.Customer.Personal.Identity()
 	if identity == "" || e.Metadata.SchemaVersion == 1 {
 		// The domain refuses a start without an identifier; and version 1
 		// kept the personal values elsewhere (it is copied as it is).
-		return e, nil, nil
+		return nil, nil
 	}
 	keyID := s.index.of(start.Channel, identity)
 	k, err := s.keys.createSealer(ctx, keyID)
 	if err != nil {
-		return e, nil, err
+		return nil, err
 	}
 	start.Customer.CustomerID = keyID
 	plain, err := json.Marshal(start)
 	if err != nil {
-		return e, nil, err
+		return nil, err
 	}
 	ad := associatedData(keyID, e.ID)
 	startValues(&start, func(v string) string { return k.seal(v, ad) })
 	if e.Data, err = json.Marshal(start); err != nil {
-		return e, nil, err
+		return nil, err
 	}
 	e.Metadata.KeyID = keyID
-	return e, plain, nil
+	return plain, nil
 }
 
 // sealMessage seals the customer's values in a message of conversation
 // conv, whose customer is started when its start is in the same append; a
 // message without any passes as it is.
-func (s *Store) sealMessage(ctx context.Context, conv string, e domain.EventData, started *subject) (domain.EventData, []byte, error) {
+func (s *Store) sealMessage(ctx context.Context, conv string, e *domain.EventData, started *subject) ([]byte, error) {
 	var sub subject
 	var err error
 	if started != nil {
 		sub = *started
 	} else if sub, err = s.subject(ctx, conv); err != nil {
-		return e, nil, err
+		return nil, err
 	}
 	if sub.keyID == "" {
-		return e, nil, nil
+		return nil, nil
 	}
 	if plainID(sub.customer) && !bytes.Contains(e.Data, []byte(sub.customer)) {
-		return e, nil, nil // neither from nor to the customer: nothing to decode
+		return nil, nil // neither from nor to the customer: nothing to decode
 	}
-	m, err := decodeMessage(e.Data)
-	if err != nil {
-		return e, nil, fmt.Errorf("personal data: decode %s %s: %w", e.Type, e.ID, err)
+	// Most messages are in the plain form Parley writes: their sealed
+	// values are written in place of the plain ones, and the rest of the
+	// stored bytes stay as they are, rather than decoding and encoding the
+	// whole message again.
+	m, places, inPlace := storedjson.DecodeMessagePlaces(e.Data, make([]storedjson.Place, 0, 8))
+	if !inPlace {
+		if m, err = decodeMessage(e.Data); err != nil {
+			return nil, fmt.Errorf("personal data: decode %s %s: %w", e.Type, e.ID, err)
+		}
 	}
-	if !messageValues(&m, sub.customer, func(v string) string { return v }) {
-		return e, nil, nil
-	}
-	k, err := s.keys.createSealer(ctx, sub.keyID)
-	if err != nil {
-		return e, nil, err
-	}
+	// The key is created only for a message that has values to seal.
+	var k sealer
+	var keyErr error
+	keyed := false
 	ad := associatedData(sub.keyID, e.ID)
-	messageValues(&m, sub.customer, func(v string) string { return k.seal(v, ad) })
+	applied := messageValues(&m, sub.customer, func(v string) string {
+		if !keyed {
+			k, keyErr = s.keys.createSealer(ctx, sub.keyID)
+			keyed = true
+		}
+		if keyErr != nil {
+			return v
+		}
+		return k.seal(v, ad)
+	})
+	if !applied || keyErr != nil {
+		return nil, keyErr
+	}
 	plain := e.Data
-	if e.Data, err = encodeMessage(&m); err != nil {
-		return e, nil, err
+	if inPlace {
+		e.Data = spliced(e.Data, places, &m)
+	} else if e.Data, err = encodeMessage(&m); err != nil {
+		return nil, err
 	}
 	e.Metadata.KeyID = sub.keyID
-	return e, plain, nil
+	return plain, nil
+}
+
+// spliced returns a copy of data with each placed value that m now holds
+// in another form (sealed) written in its place. A sealed value is
+// unpadded base64url after "enc:", which JSON writes as it is.
+func spliced(data []byte, places []storedjson.Place, m *domain.Message) []byte {
+	size := len(data)
+	for _, pl := range places {
+		size += len(*pl.In(m)) - (pl.End - pl.Start - 2)
+	}
+	out := make([]byte, 0, size)
+	last := 0
+	for _, pl := range places {
+		v := *pl.In(m)
+		if string(data[pl.Start+1:pl.End-1]) == v {
+			continue
+		}
+		out = append(out, data[last:pl.Start]...)
+		out = append(out, '"')
+		out = append(out, v...)
+		out = append(out, '"')
+		last = pl.End
+	}
+	return append(out, data[last:]...)
 }
 
 // plainID reports whether JSON writes id as it is, so that its absence
@@ -105,15 +147,16 @@ func (s *Store) subject(ctx context.Context, conv string) (subject, error) {
 	if err != nil {
 		return subject{}, err
 	}
-	sub, _ := startSubject(recs[0])
+	sub, _ := startSubject(recs[0].Type, recs[0].Metadata.KeyID, recs[0].Data)
 	s.remember(conv, sub)
 	return sub, nil
 }
 
-// startSubject reads the customer of a stored ConversationStarted, whose
-// participant id and customer id are never sealed.
-func startSubject(rec domain.RecordedEvent) (subject, bool) {
-	if rec.Type != domain.EventConversationStarted || rec.Metadata.KeyID == "" {
+// startSubject reads the customer of a stored ConversationStarted (its
+// type, key id and data), whose participant id and customer id are never
+// sealed.
+func startSubject(eventType, keyID string, data []byte) (subject, bool) {
+	if eventType != domain.EventConversationStarted || keyID == "" {
 		return subject{}, false
 	}
 	var start struct {
@@ -121,10 +164,10 @@ func startSubject(rec domain.RecordedEvent) (subject, bool) {
 			ParticipantID string `json:"participantId"`
 		} `json:"customer"`
 	}
-	if json.Unmarshal(rec.Data, &start) != nil {
+	if json.Unmarshal(data, &start) != nil {
 		return subject{}, false
 	}
-	return subject{customer: start.Customer.ParticipantID, keyID: rec.Metadata.KeyID}, true
+	return subject{customer: start.Customer.ParticipantID, keyID: keyID}, true
 }
 
 // open returns rec with its sealed values opened, or domain.Erased where
@@ -138,7 +181,7 @@ func (s *Store) open(ctx context.Context, rec domain.RecordedEvent) (domain.Reco
 	}
 	if rec.Type == domain.EventConversationStarted {
 		if conv, ok := domain.ConversationIDOf(rec.Stream); ok {
-			if sub, ok := startSubject(rec); ok {
+			if sub, ok := startSubject(rec.Type, rec.Metadata.KeyID, rec.Data); ok {
 				s.remember(conv, sub)
 			}
 		}

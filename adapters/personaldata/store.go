@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
@@ -93,24 +94,27 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	if !ok {
 		return s.inner.Append(ctx, stream, expected, events)
 	}
-	sealed := make([]domain.EventData, len(events))
+	sealed := slices.Clone(events)
 	// started is the customer of a start earlier in this append: its
 	// messages are sealed for them before the start is stored.
 	var started *subject
-	for i, e := range events {
-		out, plain, err := s.seal(ctx, conv, e, started)
+	for i := range sealed {
+		// Sealed in place, through a pointer: an event is a few hundred
+		// bytes, and copies of it on every frame of this path made the
+		// command goroutines' stacks grow (and be copied) on each message.
+		e := &sealed[i]
+		plain, err := s.seal(ctx, conv, e, started)
 		if err != nil {
 			return domain.AppendResult{}, err
 		}
-		sealed[i] = out
-		if sub, ok := startSubject(recordOf(out)); ok {
+		if sub, ok := startSubject(e.Type, e.Metadata.KeyID, e.Data); ok {
 			started = &sub
 		}
 		if plain != nil {
 			// Kept before the append: subscribers may be handed the event
 			// before Append returns. An append that fails leaves an entry
 			// no stored event has (or, for a retry, the same plain data).
-			s.recent.put(out.ID, out.Metadata.KeyID, plain)
+			s.recent.put(e.ID, e.Metadata.KeyID, plain)
 		}
 	}
 	res, err := s.inner.Append(ctx, stream, expected, sealed)
@@ -130,31 +134,26 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	return res, nil
 }
 
-// recordOf is e as the store will hold it, for the readers of stored events.
-func recordOf(e domain.EventData) domain.RecordedEvent {
-	return domain.RecordedEvent{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata}
-}
-
-// seal returns e with its personal values sealed and, when it sealed any,
-// the plain data as readers will see it.
-func (s *Store) seal(ctx context.Context, conv string, e domain.EventData, started *subject) (domain.EventData, []byte, error) {
+// seal seals the personal values of e in place and returns, when it sealed
+// any, the plain data as readers will see it.
+func (s *Store) seal(ctx context.Context, conv string, e *domain.EventData, started *subject) ([]byte, error) {
 	if e.Metadata.KeyID != "" {
-		return e, nil, s.adopt(ctx, e.Metadata.KeyID)
+		return nil, s.adopt(ctx, e.Metadata.KeyID)
 	}
 	var plain []byte
 	var err error
 	switch e.Type {
 	case domain.EventConversationStarted:
-		e, plain, err = s.sealStart(ctx, e)
+		plain, err = s.sealStart(ctx, e)
 	case domain.EventChatMessage, domain.EventActivityMessage:
-		e, plain, err = s.sealMessage(ctx, conv, e, started)
+		plain, err = s.sealMessage(ctx, conv, e, started)
 	}
 	if plain != nil && e.Metadata.SchemaVersion != 0 {
 		// Older history copied in (parley migrate) has the shape of the
 		// version that allows sealed values: only that version says so.
 		e.Metadata.SchemaVersion = domain.SchemaVersions[e.Type]
 	}
-	return e, plain, err
+	return plain, err
 }
 
 // adopt imports the key of sealed history being copied in from the source's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,15 +85,25 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	}
 	prev := Genesis
 	if r, ok := expected.Exact(); ok {
-		rec, found, err := s.eventAt(ctx, stream, r)
-		if err != nil {
+		var err error
+		if prev, err = s.linkAt(ctx, stream, r); err != nil {
 			return domain.AppendResult{}, err
-		}
-		if found {
-			prev = linkOf(rec.Metadata.Hash)
 		}
 	}
 	return s.appendAt(ctx, stream, expected, prev, events)
+}
+
+// linkAt returns the link that an event appended after revision r of
+// stream chains to (Genesis when there is no such event). Kept apart from
+// Append so that the event read, a few hundred bytes, is not in Append's
+// frame while the stores below it run: every command's goroutine goes
+// through here.
+func (s *Store) linkAt(ctx context.Context, stream string, r domain.Revision) (string, error) {
+	rec, found, err := s.eventAt(ctx, stream, r)
+	if err != nil || !found {
+		return Genesis, err
+	}
+	return linkOf(rec.Metadata.Hash), nil
 }
 
 // appendAnywhere appends after whatever the stream holds: Exact on the
@@ -153,10 +164,11 @@ func (s *Store) appendAnywhere(ctx context.Context, stream string, expected doma
 // appendAt chains events to prev and appends them under exp, and keeps the
 // new head when the store put them where exp says.
 func (s *Store) appendAt(ctx context.Context, stream string, exp domain.ExpectedRevision, prev string, events []domain.EventData) (domain.AppendResult, error) {
-	chained := make([]domain.EventData, len(events))
-	for i, e := range events {
+	chained := slices.Clone(events)
+	for i := range chained {
+		e := &chained[i]
 		e.Metadata.Hash = Hash(prev, Event{Stream: stream, ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata})
-		chained[i], prev = e, e.Metadata.Hash
+		prev = e.Metadata.Hash
 	}
 	res, err := s.inner.Append(ctx, stream, exp, chained)
 	if err != nil {

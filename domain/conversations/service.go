@@ -193,17 +193,13 @@ func (s *Service) env() domain.Env {
 
 // append stores events after c's last revision and folds them into c.
 func (s *Service) append(ctx context.Context, c *domain.Conversation, events []domain.Event, meta domain.Metadata) (Result, error) {
-	data := make([]domain.EventData, len(events))
-	for i, e := range events {
-		id := s.newID()
-		if m, ok := e.(domain.Message); ok {
-			id = m.ID // a message's id is its event's id
-		}
-		d, err := storedjson.EncodeEvent(id, e, meta)
-		if err != nil {
-			return Result{}, err
-		}
-		data[i] = d
+	// Encoding and applying are calls of their own, so that their locals
+	// (an event and a message are a few hundred bytes each) are not on the
+	// stack while the stores below run: every command goes through here,
+	// and a deeper stack is one that grows and is copied.
+	data, err := s.encode(events, &meta)
+	if err != nil {
+		return Result{}, err
 	}
 	expected := domain.NoStream()
 	if c.Version >= 0 {
@@ -213,6 +209,32 @@ func (s *Service) append(ctx context.Context, c *domain.Conversation, events []d
 	if err != nil {
 		return Result{}, err
 	}
+	return s.applyStored(c, events, data, res), nil
+}
+
+// encode gives the events' stored form, each under a fresh id but a
+// message, whose id is its event's.
+func (s *Service) encode(events []domain.Event, meta *domain.Metadata) ([]domain.EventData, error) {
+	data := make([]domain.EventData, len(events))
+	for i, e := range events {
+		id := ""
+		if m, ok := e.(domain.Message); ok {
+			id = m.ID
+		} else {
+			id = s.newID()
+		}
+		d, err := storedjson.EncodeEvent(id, e, *meta)
+		if err != nil {
+			return nil, err
+		}
+		data[i] = d
+	}
+	return data, nil
+}
+
+// applyStored folds the events just stored into c, caches it, and gives
+// the result of the command.
+func (s *Service) applyStored(c *domain.Conversation, events []domain.Event, data []domain.EventData, res domain.AppendResult) Result {
 	out := Result{Events: make([]Stored, len(events))}
 	first := res.NextRevision + 1 - domain.Revision(len(events))
 	for i, e := range events {
@@ -225,7 +247,7 @@ func (s *Service) append(ctx context.Context, c *domain.Conversation, events []d
 	}
 	out.Events[len(events)-1].Position = res.Position
 	s.cache.put(c)
-	return out, nil
+	return out
 }
 
 // load returns the conversation's state from the cache or the store. A

@@ -21,6 +21,12 @@ import (
 // is always what encoding/json gives; TestDecodeMessageMatchesEncodingJSON
 // and FuzzDecodeStoredMessage hold it to that.
 func DecodeMessage(data []byte) (domain.Message, bool) {
+	return decodeMessage(data, nil)
+}
+
+// decodeMessage is DecodeMessage, which also adds to places, when it is not
+// nil, where each of the message's personal strings stands in data.
+func decodeMessage(data []byte, places *[]Place) (domain.Message, bool) {
 	var m domain.Message
 	if !utf8.Valid(data) { // encoding/json would replace bad bytes
 		return m, false
@@ -38,24 +44,24 @@ func DecodeMessage(data []byte) (domain.Message, bool) {
 			m.Type = known(p.RawStr())
 			return 2, true
 		case "from":
-			m.From = participant(&p)
+			m.From = participant(&p, places, FromName, 0)
 			return 3, true
 		case "to":
 			m.To = []domain.Participant{}
-			p.Array(func() { m.To = append(m.To, participant(&p)) })
+			p.Array(func() { m.To = append(m.To, participant(&p, places, ToName, len(m.To))) })
 			return 4, true
 		case "text":
-			m.Text = p.Str()
+			m.Text = placedStr(&p, places, Text, 0)
 			return 5, true
 		case "tag":
 			m.Tag = p.Str()
 			return 6, true
 		case "refId":
-			m.RefID = p.Str()
+			m.RefID = placedStr(&p, places, RefID, 0)
 			return 7, true
 		case "attachments":
 			m.Attachments = []domain.Attachment{}
-			p.Array(func() { m.Attachments = append(m.Attachments, attachment(&p)) })
+			p.Array(func() { m.Attachments = append(m.Attachments, attachment(&p, places, len(m.Attachments))) })
 			return 8, true
 		case "activityType":
 			m.ActivityType = known(p.RawStr())
@@ -75,7 +81,7 @@ func DecodeMessage(data []byte) (domain.Message, bool) {
 	return m, true
 }
 
-func participant(p *Scanner) domain.Participant {
+func participant(p *Scanner, places *[]Place, field Field, index int) domain.Participant {
 	var v domain.Participant
 	p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
@@ -83,7 +89,7 @@ func participant(p *Scanner) domain.Participant {
 			v.ID = p.Str()
 			return 0, true
 		case "name":
-			v.Name = p.Str()
+			v.Name = placedStr(p, places, field, index)
 			return 1, true
 		case "role":
 			v.Role = domain.Role(known(p.RawStr()))
@@ -127,9 +133,29 @@ func known(b []byte) string {
 	return string(b)
 }
 
-func attachment(p *Scanner) domain.Attachment {
+func attachment(p *Scanner, places *[]Place, index int) domain.Attachment {
 	var v domain.Attachment
-	p.StringMembers([]string{"type", "name", "contentUrl", "thumbnailUrl"}, &v.Type, &v.Name, &v.ContentURL, &v.ThumbnailURL)
+	if places == nil {
+		p.StringMembers([]string{"type", "name", "contentUrl", "thumbnailUrl"}, &v.Type, &v.Name, &v.ContentURL, &v.ThumbnailURL)
+		return v
+	}
+	p.Members(func(key []byte) (int, bool) {
+		switch string(key) {
+		case "type":
+			v.Type = p.Str()
+			return 0, true
+		case "name":
+			v.Name = p.Str()
+			return 1, true
+		case "contentUrl":
+			v.ContentURL = placedStr(p, places, ContentURL, index)
+			return 2, true
+		case "thumbnailUrl":
+			v.ThumbnailURL = placedStr(p, places, ThumbnailURL, index)
+			return 3, true
+		}
+		return 0, false
+	})
 	return v
 }
 
