@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/olahol/melody"
 	"golang.org/x/time/rate"
@@ -49,6 +50,8 @@ type Hub struct {
 	// idleWorkers counts the workers waiting on it (until stop).
 	runq        chan *client
 	idleWorkers atomic.Int32
+	// workerIdle is how long a worker waits for work before it ends.
+	workerIdle time.Duration
 	// sendWindow is how many frames of one connection may be in melody's
 	// queue; the others wait in the client's backlog.
 	sendWindow int
@@ -84,6 +87,7 @@ func New(cfg Config, svc *conversations.Service, infos *projections.Conversation
 	h.owed.wake = make(chan struct{}, 1)
 	go h.payOwed()
 	h.runq = make(chan *client)
+	h.workerIdle = defaultWorkerIdle
 	m := melody.New()
 	h.origins = originChecker(cfg.AllowedOrigins)
 	m.Upgrader.CheckOrigin = h.origins

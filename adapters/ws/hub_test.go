@@ -382,6 +382,40 @@ func TestManyConnectionsKeepTheirOrder(t *testing.T) {
 	}
 }
 
+// TestIdleWorkersEnd: given the workers a burst on many connections
+// started, when no frame comes for longer than a worker waits, then every
+// worker has ended; and the next frame still gets its answer.
+func TestIdleWorkersEnd(t *testing.T) {
+	th := newTestHub(t)
+	th.workerIdle = 100 * time.Millisecond
+	var conns []*websocket.Conn
+	for range 20 {
+		conns = append(conns, th.dial(t))
+	}
+	ask := func(ws *websocket.Conn) {
+		t.Helper()
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"event":"x","ack":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var f testFrame
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ws := range conns {
+		ask(ws)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for th.idleWorkers.Load() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d workers still wait after 10 s", th.idleWorkers.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ask(conns[0])
+}
+
 // TestRefusedUpgradesAreAnsweredInHTTP checks the refusals of the websocket
 // library reach the client as HTTP responses, whether the connection was
 // taken over from the HTTP server or not.
