@@ -85,7 +85,10 @@ func foldRouting(t *testing.T, dir string, after domain.After, board *projection
 
 // routingViews is what the staff's view shows of a board at now.
 func routingViews(r *projections.Routing, now time.Time) string {
-	rows, _ := r.Conversations(projections.ConversationFilter{Limit: 1 << 20})
+	rows, _, err := r.Conversations(context.Background(), projections.ConversationFilter{Limit: 1 << 20})
+	if err != nil {
+		return "conversations: " + err.Error()
+	}
 	agents := r.Agents([]string{"default", "billing"}, now)
 	for _, a := range agents {
 		slices.Sort(a.Assigned) // a map's order
@@ -122,7 +125,7 @@ func TestRoutingSnapshotResumesAsAFullFold(t *testing.T) {
 		t.Fatalf("the snapshot holds %d conversations, want 50 (ended ones too: the staff's list shows them)", st.Conversations())
 	}
 	resumed := projections.NewRouting()
-	resumed.Restore(&st)
+	resumed.Restore(&st, nil)
 	foldRouting(t, dir, cp.After, resumed, nil)
 
 	// then the staff sees what a fold of the whole history shows.
