@@ -1,0 +1,200 @@
+//go:build unix
+
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/adapters/diskstore"
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/routing"
+	"github.com/parley-chat/parley/projections"
+)
+
+// feedInto runs the feed of store after after into board until it has
+// caught up; it does not touch t, so it can run on another goroutine.
+func feedInto(ctx context.Context, store domain.EventStore, after domain.After, board *projections.Routing) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err := projections.RunFeed(ctx, store, after, quiet, cancel, func(_ context.Context, e *projections.FeedEvent) error { return board.Consume(e) })
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// eraseCustomer appends a PersonalDataErased to conversation conv.
+func eraseCustomer(t *testing.T, store domain.EventStore, conv string) {
+	t.Helper()
+	ev, err := domain.EncodeEvent(domain.NameUUID("erased-"+conv), domain.PersonalDataErased{ConversationID: conv,
+		CustomerID: "0123456789abcdef0123456789abcdef", Timestamp: "2026-12-04T10:00:00Z"}, domain.Metadata{CorrelationID: "erase"})
+	if err == nil {
+		_, err = store.Append(t.Context(), domain.StreamName(conv), domain.Any(), []domain.EventData{ev})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An event on a conversation that had ended when the snapshot was taken,
+// arriving while a restore still adds the ended conversations, is folded
+// into the snapshot's entry of it, not into a fresh one: the feed waits.
+func TestRoutingFeedWaitsForTheEndedConversations(t *testing.T) {
+	// Given a routing snapshot with ended conversations, and the customer
+	// of one of them erased after it,
+	dir := t.TempDir()
+	file := routedSnapshot(t, dir)
+	store, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ended := domain.NameUUID("routed-bench-3")
+	eraseCustomer(t, store, ended)
+
+	// when a node has restored its open part and the feed starts before
+	// the ended conversations are added,
+	var st projections.RoutingState
+	cp, ok, err := file.Load(&st)
+	if err != nil || !ok {
+		t.Fatalf("Load = %v, %v", ok, err)
+	}
+	resumed := projections.NewRouting()
+	addEnded := projections.RestoreInSteps(resumed, &st)
+	done := make(chan error, 1)
+	go func() { done <- feedInto(t.Context(), store, cp.After, resumed) }()
+	time.Sleep(50 * time.Millisecond) // lets the feed reach its first event; the checks hold either way
+	select {
+	case err := <-done:
+		t.Fatalf("the feed caught up (%v) before the ended conversations were on the board", err)
+	default:
+	}
+	addEnded()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	// then the erasure is folded into the snapshot's entry: the board is
+	// the fold of the whole history.
+	var name string
+	var started, isEnded bool
+	resumed.With(func(b *routing.Board) {
+		c := b.Convs[ended]
+		name, started, isEnded = c.CustomerName, c.Started, c.Ended
+	})
+	if name != domain.Erased || !started || !isEnded {
+		t.Fatalf("the ended conversation after its erasure: name %q, started %v, ended %v", name, started, isEnded)
+	}
+	whole := projections.NewRouting()
+	if err := feedInto(t.Context(), store, 0, whole); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
+		t.Fatalf("resumed board:\n%s\nwant the whole history's:\n%s", got, want)
+	}
+}
+
+// tearEnded rewrites the snapshot file as one whose ended section does not
+// decode, under a length and checksum that hold: what a bug would write.
+func tearEnded(t *testing.T, file projections.SnapshotFile) {
+	t.Helper()
+	var st projections.RoutingState
+	cp, _, err := file.Load(&st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := data[strings.IndexByte(string(data), '\n')+1:]
+	if err := file.Save(cp, rawState(body[:len(body)-3])); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A snapshot whose ended section does not decode, though its checksum
+// holds, never leaves a half board: the board is folded from the history
+// instead, or, with no way to fold it, the error is reported by the list,
+// by readiness and by the feed, and no snapshot is taken of the part.
+func TestRoutingRestoreOfADamagedEndedSection(t *testing.T) {
+	// Given a snapshot whose ended conversations do not decode,
+	dir := t.TempDir()
+	file := routedSnapshot(t, dir)
+	tearEnded(t, file)
+	store, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	whole := projections.NewRouting()
+	if err := feedInto(t.Context(), store, 0, whole); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("folded from the history", func(t *testing.T) {
+		// when a node restores it with a way to fold the history,
+		var st projections.RoutingState
+		cp, ok, err := file.Load(&st)
+		if err != nil || !ok {
+			t.Fatalf("Load = %v, %v: the first part decodes", ok, err)
+		}
+		resumed := projections.NewRouting()
+		causes := make(chan error, 2)
+		resumed.Restore(&st, func(cause error) (*projections.Routing, error) {
+			causes <- cause
+			fresh := projections.NewRouting()
+			return fresh, feedInto(context.Background(), store, 0, fresh)
+		})
+		if err := feedInto(t.Context(), store, cp.After, resumed); err != nil {
+			t.Fatal(err)
+		}
+		// then it folded the board once, and it is the whole history's.
+		if len(causes) != 1 {
+			t.Fatalf("folded %d times, want once", len(causes))
+		}
+		if cause := <-causes; !strings.Contains(cause.Error(), "ended conversations") {
+			t.Fatalf("cause = %v", cause)
+		}
+		if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
+			t.Fatalf("board:\n%s\nwant:\n%s", got, want)
+		}
+		if err := resumed.RestoreErr(); err != nil {
+			t.Fatalf("RestoreErr = %v", err)
+		}
+	})
+
+	t.Run("no way to fold", func(t *testing.T) {
+		// when a node restores it with no way to fold the history,
+		var st projections.RoutingState
+		if _, ok, err := file.Load(&st); err != nil || !ok {
+			t.Fatalf("Load = %v, %v", ok, err)
+		}
+		resumed := projections.NewRouting()
+		resumed.Restore(&st, nil)
+		// then the staff's list fails rather than answer a part,
+		if rows, _, err := resumed.Conversations(t.Context(), projections.ConversationFilter{Status: "ended", Limit: 100}); err == nil {
+			t.Fatalf("the list gave %d rows and no error", len(rows))
+		}
+		// readiness reports it, no snapshot is taken of the part,
+		if resumed.RestoreErr() == nil {
+			t.Fatal("RestoreErr = nil")
+		}
+		if _, err := resumed.State().MarshalBinary(); err == nil {
+			t.Fatal("a snapshot of the part was taken")
+		}
+		// and the feed's consumer folds nothing.
+		recs, err := store.ReadAll(t.Context(), 0, 1)
+		if err != nil || len(recs) != 1 {
+			t.Fatal(recs, err)
+		}
+		if err := resumed.Consume(projections.NewFeedEvent(recs[0])); err == nil {
+			t.Fatal("Consume folded into the part")
+		}
+	})
+}
