@@ -198,3 +198,39 @@ func TestRoutingRestoreOfADamagedEndedSection(t *testing.T) {
 		}
 	})
 }
+
+// The staff's list never answers a part: while a restore adds the ended
+// conversations it waits, within its caller's context; the queues and
+// agents, which need only the open conversations, answer at once.
+func TestRoutingListWaitsForTheEndedConversations(t *testing.T) {
+	// Given a node that restored the open part of a snapshot,
+	dir := t.TempDir()
+	file := routedSnapshot(t, dir)
+	var st projections.RoutingState
+	if _, ok, err := file.Load(&st); err != nil || !ok {
+		t.Fatalf("Load = %v, %v", ok, err)
+	}
+	resumed := projections.NewRouting()
+	addEnded := projections.RestoreInSteps(resumed, &st)
+	ended := projections.ConversationFilter{Status: "ended", Limit: 100}
+
+	// when the staff lists ended conversations before they are added,
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	rows, _, err := resumed.Conversations(ctx, ended)
+	// then the list gives its context's error, not a part,
+	if !errors.Is(err, context.DeadlineExceeded) || rows != nil {
+		t.Fatalf("Conversations = %d rows, %v; want the deadline's error", len(rows), err)
+	}
+	// the queues answer at once,
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	if q := resumed.Queues([]string{"default"}, now)[0]; q.Waiting != 5 || q.AgentsReady != 1 {
+		t.Fatalf("default queue = %+v, want the snapshot's 5 waiting and 1 ready agent", q)
+	}
+	// and once they are added, the list holds them all.
+	addEnded()
+	rows, _, err = resumed.Conversations(t.Context(), ended)
+	if err != nil || len(rows) != 40 {
+		t.Fatalf("Conversations = %d rows, %v; want 40", len(rows), err)
+	}
+}

@@ -49,7 +49,8 @@ func viewsOf(t *testing.T, s *server) staffViews {
 // conversations (ended, active and queued) serves the staff the same
 // queues, agents and conversations as before, from the routing board's
 // snapshot; with that snapshot damaged, it folds the history instead, says
-// so, and still serves the same.
+// so, and still serves the same. Its first list of ended conversations
+// after the restart is whole.
 func TestRoutingRestartFromSnapshot(t *testing.T) {
 	// Given an agent of capacity 2 in billing, and seven billing chats:
 	// two ended, two active, three waiting,
@@ -87,7 +88,18 @@ func TestRoutingRestartFromSnapshot(t *testing.T) {
 	}
 	s = startServer(t, dir, "--queues", "billing")
 
-	// then the staff sees what it saw before,
+	// then its first list of ended conversations is whole (the snapshot's
+	// ended conversations are added after the node serves, and the list
+	// waits for them),
+	var ended []string
+	for _, r := range listAll(t, s, url.Values{"status": {"ended"}, "limit": {"100"}}, 100) {
+		ended = append(ended, r.ID)
+	}
+	slices.Sort(ended)
+	if want := slices.Sorted(slices.Values(convs[:2])); !slices.Equal(ended, want) {
+		t.Fatalf("ended conversations right after the restart: %v, want %v", ended, want)
+	}
+	// the staff sees what it saw before,
 	if !strings.Contains(s.logs.String(), "routing board restored from its snapshot") {
 		t.Fatalf("the board was not restored from its snapshot:\n%s", s.logs.String())
 	}
