@@ -81,22 +81,19 @@ func encodeBoard(b *routing.Board) []byte {
 	for _, a := range b.Agents {
 		w.agent(a)
 	}
-	ended := 0
+	// One pass over the map, which costs more than the slices after it.
+	var open, ended []*routing.Conv
 	for _, c := range b.Convs {
 		if c.Ended {
-			ended++
+			ended = append(ended, c)
+		} else {
+			open = append(open, c)
 		}
 	}
-	for _, section := range []bool{false, true} {
-		if section {
-			w.uint(uint64(ended))
-		} else {
-			w.uint(uint64(len(b.Convs) - ended))
-		}
-		for _, c := range b.Convs {
-			if c.Ended == section {
-				w.conv(c)
-			}
+	for _, section := range [][]*routing.Conv{open, ended} {
+		w.uint(uint64(len(section)))
+		for _, c := range section {
+			w.conv(c)
 		}
 	}
 	return w.b
