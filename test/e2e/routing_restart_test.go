@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/projections"
 )
 
 // staffViews is what the staff's REST view shows of routing.
@@ -113,6 +115,7 @@ func TestRoutingRestartFromSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	good := slices.Clone(data)
 	data[len(data)-3] ^= 0x40
 	if err := os.WriteFile(snapshot, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -124,4 +127,46 @@ func TestRoutingRestartFromSnapshot(t *testing.T) {
 	if got := viewsOf(t, s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after a full fold:\n%+v\nbefore:\n%+v", got, want)
 	}
+
+	// With its ended conversations torn under a checksum that holds (what a
+	// bug would write), the board is folded from the history, with an error.
+	s.stop()
+	if err := os.WriteFile(snapshot, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tearEndedConversations(t, snapshot)
+	s = startServer(t, dir, "--queues", "billing")
+	if got := viewsOf(t, s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the ended conversations failed to load:\n%+v\nbefore:\n%+v", got, want)
+	}
+	if logs := s.logs.String(); !strings.Contains(logs, "level=ERROR msg=\"the routing snapshot's ended conversations do not decode") ||
+		!strings.Contains(logs, "routing board folded from the history") {
+		t.Fatalf("no error about the ended conversations, or no fold:\n%s", logs)
+	}
 }
+
+// tearEndedConversations cuts the last bytes of a routing snapshot (its
+// ended conversations come last) and saves it with a length and checksum
+// that hold.
+func tearEndedConversations(t *testing.T, path string) {
+	t.Helper()
+	file := projections.SnapshotFile{Path: path}
+	var st projections.RoutingState
+	cp, ok, err := file.Load(&st)
+	if err != nil || !ok {
+		t.Fatalf("load the routing snapshot: %v, %v", ok, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := data[strings.IndexByte(string(data), '\n')+1:]
+	if err := file.Save(cp, rawSnapshot(body[:len(body)-3])); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawSnapshot is a snapshot's state saved as it is.
+type rawSnapshot []byte
+
+func (r rawSnapshot) MarshalBinary() ([]byte, error) { return r, nil }
