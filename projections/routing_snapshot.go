@@ -82,7 +82,8 @@ func encodeBoard(b *routing.Board) []byte {
 		w.agent(a)
 	}
 	// One pass over the map, which costs more than the slices after it.
-	var open, ended []*routing.Conv
+	open := make([]*routing.Conv, 0, len(b.Open))
+	ended := make([]*routing.Conv, 0, len(b.Convs)-len(b.Open))
 	for _, c := range b.Convs {
 		if c.Ended {
 			ended = append(ended, c)
