@@ -64,7 +64,7 @@ func (r *Routing) restoreOpen(st *RoutingState) *restoring {
 func (r *Routing) addEnded(st *RoutingState, p *restoring, refold RoutingRefold) {
 	defer close(p.done)
 	convs, err := st.decodeEnded()
-	st.ended = nil
+	st.ended, st.names = nil, nil
 	if err != nil {
 		p.err = r.replace(err, refold)
 		return
