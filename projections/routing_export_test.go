@@ -17,11 +17,11 @@ func RoutingOf(b *routing.Board) *Routing { return &Routing{board: b} }
 // RestoreInSteps restores st into r as Restore does, but leaves the ended
 // conversations to the function it returns, so that a benchmark can time
 // the part before the node serves apart from the part after.
-func RestoreInSteps(r *Routing, st *RoutingState) (ended func()) {
+func RestoreInSteps(r *Routing, st *RoutingState, refold RoutingRefold) (ended func()) {
 	p := r.restoreOpen(st)
 	return func() {
 		if p != nil {
-			r.addEnded(st, p, nil)
+			r.addEnded(st, p, refold)
 		}
 	}
 }

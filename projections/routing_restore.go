@@ -3,6 +3,11 @@ package projections
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/parley-chat/parley/domain"
+	"github.com/parley-chat/parley/domain/routing"
 )
 
 // restoring is a restore whose ended conversations are still being added
@@ -10,13 +15,17 @@ import (
 type restoring struct {
 	done chan struct{}
 	err  error
+	// ended are the ids of the conversations being added; failed is set
+	// once they are known not to decode.
+	ended  map[string]struct{}
+	failed atomic.Bool
 }
 
-// RoutingRefold folds the routing board from the whole history up to the
-// checkpoint of the snapshot being restored, in a fresh Routing. Restore
-// calls it, with the cause, when the snapshot's ended conversations do not
-// decode.
-type RoutingRefold func(cause error) (*Routing, error)
+// RoutingRefold folds the routing board from the whole history in a fresh
+// Routing, up to the checkpoint of the snapshot being restored and at least
+// up to to, what the feed folded meanwhile. Restore calls it, with the
+// cause, when the snapshot's ended conversations do not decode.
+type RoutingRefold func(cause error, to domain.After) (*Routing, error)
 
 // adoptBatch is how many ended conversations are added under one hold of
 // the board's lock, so that the router and the views wait a little at a
@@ -27,8 +36,9 @@ const adoptBatch = 4096
 // and the conversations not ended at once, so the node can serve; the ended
 // conversations, most of a long history, on a goroutine of its own that
 // adds them under the board's lock (ADR 44). Until they are all there, the
-// feed's consumer (Consume) waits before its first fold, State waits, and
-// Conversations waits with its caller's context; the router and the queue
+// feed's consumer (Consume) waits before it folds an event on one of them,
+// State waits, and Conversations waits with its caller's context; the
+// router and the queue
 // and agent views read the open conversations and the agents only, and go
 // on. When the ended section does not decode (the file's checksum held, so
 // a bug, not a damaged disk), refold gives the board folded from the
@@ -53,7 +63,7 @@ func (r *Routing) restoreOpen(st *RoutingState) *restoring {
 	if st.endedCount == 0 {
 		return nil
 	}
-	p := &restoring{done: make(chan struct{})}
+	p := &restoring{done: make(chan struct{}), ended: st.endedIDs}
 	r.board.Partial = true
 	r.restoring.Store(p)
 	return p
@@ -64,9 +74,9 @@ func (r *Routing) restoreOpen(st *RoutingState) *restoring {
 func (r *Routing) addEnded(st *RoutingState, p *restoring, refold RoutingRefold) {
 	defer close(p.done)
 	convs, err := st.decodeEnded()
-	st.ended, st.names = nil, nil
+	st.ended, st.names, st.endedIDs = nil, nil, nil
 	if err != nil {
-		p.err = r.replace(err, refold)
+		p.err = r.replace(p, err, refold)
 		return
 	}
 	for i := 0; i < len(convs); i += adoptBatch {
@@ -79,14 +89,19 @@ func (r *Routing) addEnded(st *RoutingState, p *restoring, refold RoutingRefold)
 	}
 }
 
-// replace puts refold's board in place of the part restored. The router
-// may have folded its own appends into the part meanwhile: they lie after
-// the snapshot's checkpoint, so the feed brings them to the new board.
-func (r *Routing) replace(cause error, refold RoutingRefold) error {
+// replace puts refold's board in place of the part restored. The feed is
+// held meanwhile: it may have folded events on other conversations into
+// the part, which refold folds again up to where the feed got. The router
+// may have folded its own appends into the part too: those the feed has
+// not brought yet lie after that, and the feed brings them to the new board.
+func (r *Routing) replace(p *restoring, cause error, refold RoutingRefold) error {
+	p.failed.Store(true)
+	r.foldMu.Lock()
+	defer r.foldMu.Unlock()
 	if refold == nil {
 		return cause
 	}
-	fresh, err := refold(cause)
+	fresh, err := refold(cause, r.foldedTo)
 	if err != nil {
 		return fmt.Errorf("%w; folding the board from the history instead failed: %w", cause, err)
 	}
@@ -94,6 +109,54 @@ func (r *Routing) replace(cause error, refold RoutingRefold) error {
 	r.board = fresh.board
 	r.mu.Unlock()
 	return nil
+}
+
+// consumeRestoring folds e while a restore adds its ended conversations:
+// an event on one of them (or a claim of one) waits until they are all
+// there; any other is folded at once, under foldMu, which replace holds.
+func (r *Routing) consumeRestoring(p *restoring, e *FeedEvent) error {
+	if p.touches(e) {
+		if err := r.waitRestored(context.Background()); err != nil {
+			return err
+		}
+		return r.consume(e)
+	}
+	r.foldMu.Lock()
+	defer r.foldMu.Unlock()
+	r.foldedTo = domain.After(e.Position)
+	return r.consume(e)
+}
+
+// touches reports whether e must wait for the restore: it is on a
+// conversation still to be added, claims one, or the restore is over.
+func (p *restoring) touches(e *FeedEvent) bool {
+	if p.failed.Load() {
+		return true
+	}
+	select {
+	case <-p.done:
+		return true
+	default:
+	}
+	var id string
+	switch {
+	case strings.HasPrefix(e.Stream, domain.StreamPrefix):
+		id, _ = domain.ConversationIDOf(e.Stream)
+	case strings.HasPrefix(e.Stream, routing.TicketStreamPrefix):
+		id = e.Stream[len(routing.TicketStreamPrefix):]
+	case strings.HasPrefix(e.Stream, routing.AgentStreamPrefix) && e.Type == routing.EventAgentClaimed:
+		// A claim of an ended conversation folds to nothing (Board.ApplyRouting).
+		ev, err := routing.Decode(e.RecordedEvent)
+		cl, ok := ev.(routing.AgentClaimed)
+		if err != nil || !ok {
+			return true
+		}
+		id = cl.ConversationID
+	default:
+		return false
+	}
+	_, ok := p.ended[id]
+	return ok
 }
 
 // waitRestored waits until a restore has added its ended conversations,

@@ -28,6 +28,27 @@ func feedInto(ctx context.Context, store domain.EventStore, after domain.After, 
 	return err
 }
 
+// foldUpTo folds the history of store up to position to into board, as
+// parley serve folds it when a snapshot cannot be used.
+func foldUpTo(store domain.EventStore, board *projections.Routing, to domain.After) error {
+	for from := domain.After(0); from < to; {
+		recs, err := store.ReadAll(context.Background(), from, 1000)
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		for _, rec := range recs {
+			if domain.After(rec.Position) > to {
+				return nil
+			}
+			if err := board.Consume(projections.NewFeedEvent(rec)); err != nil {
+				return err
+			}
+			from = domain.After(rec.Position)
+		}
+	}
+	return nil
+}
+
 // eraseCustomer appends a PersonalDataErased to conversation conv.
 func eraseCustomer(t *testing.T, store domain.EventStore, conv string) {
 	t.Helper()
@@ -65,7 +86,7 @@ func TestRoutingFeedWaitsForTheEndedConversations(t *testing.T) {
 		t.Fatalf("Load = %v, %v", ok, err)
 	}
 	resumed := projections.NewRouting()
-	addEnded := projections.RestoreInSteps(resumed, &st)
+	addEnded := projections.RestoreInSteps(resumed, &st, nil)
 	done := make(chan error, 1)
 	go func() { done <- feedInto(t.Context(), store, cp.After, resumed) }()
 	time.Sleep(50 * time.Millisecond) // lets the feed reach its first event; the checks hold either way
@@ -90,6 +111,53 @@ func TestRoutingFeedWaitsForTheEndedConversations(t *testing.T) {
 	if name != domain.Erased || !started || !isEnded {
 		t.Fatalf("the ended conversation after its erasure: name %q, started %v, ended %v", name, started, isEnded)
 	}
+	whole := projections.NewRouting()
+	if err := feedInto(t.Context(), store, 0, whole); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
+		t.Fatalf("resumed board:\n%s\nwant the whole history's:\n%s", got, want)
+	}
+}
+
+// Events on other conversations (new ones, their tickets, the agents'
+// claims of them) are folded while a restore still adds the ended
+// conversations: the feed, and so the start, does not wait for them.
+func TestRoutingFeedFoldsOtherConversationsAtOnce(t *testing.T) {
+	// Given a routing snapshot with ended conversations, and new
+	// conversations queued and assigned after it,
+	dir := t.TempDir()
+	file := routedSnapshot(t, dir)
+	store, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var st projections.RoutingState
+	cp, ok, err := file.Load(&st)
+	if err != nil || !ok {
+		t.Fatalf("Load = %v, %v", ok, err)
+	}
+
+	// when a node has restored the open part and runs the feed,
+	resumed := projections.NewRouting()
+	addEnded := projections.RestoreInSteps(resumed, &st, nil)
+	done := make(chan error, 1)
+	go func() { done <- feedInto(t.Context(), store, cp.After, resumed) }()
+
+	// then the feed catches up before the ended conversations are added
+	// (the bound guards against a hang, it measures nothing),
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		addEnded()
+		t.Fatal("the feed waited for the ended conversations, though no event was on one")
+	}
+	// and once they are added the board is the whole history's.
+	addEnded()
 	whole := projections.NewRouting()
 	if err := feedInto(t.Context(), store, 0, whole); err != nil {
 		t.Fatal(err)
@@ -138,7 +206,9 @@ func TestRoutingRestoreOfADamagedEndedSection(t *testing.T) {
 	}
 
 	t.Run("folded from the history", func(t *testing.T) {
-		// when a node restores it with a way to fold the history,
+		// when a node restores it with a way to fold the history, and the
+		// feed folds the events after the snapshot (on open conversations
+		// only) before the ended section is found not to decode,
 		var st projections.RoutingState
 		cp, ok, err := file.Load(&st)
 		if err != nil || !ok {
@@ -146,15 +216,17 @@ func TestRoutingRestoreOfADamagedEndedSection(t *testing.T) {
 		}
 		resumed := projections.NewRouting()
 		causes := make(chan error, 2)
-		resumed.Restore(&st, func(cause error) (*projections.Routing, error) {
+		addEnded := projections.RestoreInSteps(resumed, &st, func(cause error, to domain.After) (*projections.Routing, error) {
 			causes <- cause
 			fresh := projections.NewRouting()
-			return fresh, feedInto(context.Background(), store, 0, fresh)
+			return fresh, foldUpTo(store, fresh, max(to, cp.After))
 		})
 		if err := feedInto(t.Context(), store, cp.After, resumed); err != nil {
 			t.Fatal(err)
 		}
-		// then it folded the board once, and it is the whole history's.
+		addEnded()
+		// then it folded the board once, up to where the feed got, and it
+		// is the whole history's.
 		if len(causes) != 1 {
 			t.Fatalf("folded %d times, want once", len(causes))
 		}
@@ -211,7 +283,7 @@ func TestRoutingListWaitsForTheEndedConversations(t *testing.T) {
 		t.Fatalf("Load = %v, %v", ok, err)
 	}
 	resumed := projections.NewRouting()
-	addEnded := projections.RestoreInSteps(resumed, &st)
+	addEnded := projections.RestoreInSteps(resumed, &st, nil)
 	ended := projections.ConversationFilter{Status: "ended", Limit: 100}
 
 	// when the staff lists ended conversations before they are added,

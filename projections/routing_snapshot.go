@@ -28,9 +28,10 @@ type RoutingState struct {
 	err   error
 	board *routing.Board
 	// ended is the ended section, undecoded, holding endedCount entries
-	// (openCount are on board); names is the decoder's interned strings,
-	// carried over to it.
+	// (openCount are on board), whose ids are endedIDs; names is the
+	// decoder's interned strings, carried over to it.
 	ended                 []byte
+	endedIDs              map[string]struct{}
 	openCount, endedCount int
 	names                 map[string]string
 }
@@ -94,11 +95,18 @@ func encodeBoard(b *routing.Board) []byte {
 			open = append(open, c)
 		}
 	}
-	for _, section := range [][]*routing.Conv{open, ended} {
-		w.uint(uint64(len(section)))
-		for _, c := range section {
-			w.conv(c)
-		}
+	w.uint(uint64(len(open)))
+	for _, c := range open {
+		w.conv(c)
+	}
+	// The ended ones' ids come first, so that a start knows which
+	// conversations are still to come before it decodes them.
+	w.uint(uint64(len(ended)))
+	for _, c := range ended {
+		w.str(c.ConversationID)
+	}
+	for _, c := range ended {
+		w.conv(c)
 	}
 	return w.b
 }
@@ -163,6 +171,10 @@ func decodeBoard(data []byte) (*RoutingState, error) {
 	}
 	open := r.convs(false, r.entries())
 	ended := r.entries()
+	ids := make(map[string]struct{}, ended)
+	for i := 0; i < ended && r.err == nil; i++ {
+		ids[r.str()] = struct{}{}
+	}
 	if r.err != nil {
 		return nil, fmt.Errorf("routing snapshot: %w", r.err)
 	}
@@ -176,7 +188,7 @@ func decodeBoard(data []byte) (*RoutingState, error) {
 			b.Open[c.ConversationID] = c
 		}
 	}
-	return &RoutingState{board: b, ended: r.b, openCount: len(open), endedCount: ended, names: r.names}, nil
+	return &RoutingState{board: b, ended: r.b, endedIDs: ids, openCount: len(open), endedCount: ended, names: r.names}, nil
 }
 
 // decodeEnded decodes the ended section UnmarshalBinary kept.

@@ -68,7 +68,7 @@ func BenchmarkRoutingSnapshot(b *testing.B) {
 			b.Fatal(ok, err)
 		}
 		restored := projections.NewRouting()
-		addEnded := projections.RestoreInSteps(restored, &loaded)
+		addEnded := projections.RestoreInSteps(restored, &loaded, nil)
 		serve += cpuTime() - start
 		start = cpuTime()
 		addEnded()

@@ -70,15 +70,16 @@ func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, boar
 	if !ok {
 		return 0
 	}
-	board.Restore(&st, func(cause error) (*projections.Routing, error) {
+	board.Restore(&st, func(cause error, to domain.After) (*projections.Routing, error) {
 		m.Logger.Error("the routing snapshot's ended conversations do not decode; folding the board from the whole history",
 			"file", file.Path, "err", cause)
 		fresh := projections.NewRouting()
 		// Not the start's ctx: this runs after Run returned.
-		if err := foldRouting(context.Background(), store, fresh, 0, cp.After); err != nil {
+		to = max(to, cp.After)
+		if err := foldRouting(context.Background(), store, fresh, 0, to); err != nil {
 			return nil, err
 		}
-		m.Logger.Info("routing board folded from the history", "after", cp.After)
+		m.Logger.Info("routing board folded from the history", "after", to)
 		return fresh, nil
 	})
 	m.Logger.Info("routing board restored from its snapshot", "after", cp.After, "conversations", st.Conversations())
