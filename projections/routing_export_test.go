@@ -39,7 +39,7 @@ func BoardDump(r *Routing) string {
 	fmt.Fprintf(&out, "partial %v\n", b.Partial)
 	for _, id := range slices.Sorted(maps.Keys(b.Convs)) {
 		var w boardWriter
-		w.conv(b.Convs[id])
+		w.conv(b.Convs[id], true)
 		fmt.Fprintf(&out, "conv %s open %v %x\n", id, b.Open[id] == b.Convs[id], w.b)
 	}
 	for id := range b.Open {

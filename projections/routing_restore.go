@@ -74,7 +74,7 @@ func (r *Routing) restoreOpen(st *RoutingState) *restoring {
 func (r *Routing) addEnded(st *RoutingState, p *restoring, refold RoutingRefold) {
 	defer close(p.done)
 	convs, err := st.decodeEnded()
-	st.ended, st.names, st.endedIDs = nil, nil, nil
+	st.ended, st.names, st.endedIDs, st.endedOrder = nil, nil, nil, nil
 	if err != nil {
 		p.err = r.replace(p, err, refold)
 		return
@@ -87,6 +87,8 @@ func (r *Routing) addEnded(st *RoutingState, p *restoring, refold RoutingRefold)
 		r.board.Partial = i+adoptBatch < len(convs)
 		r.mu.Unlock()
 	}
+	// Done: the board is whole, and the ids need not be kept.
+	r.restoring.CompareAndSwap(p, nil)
 }
 
 // replace puts refold's board in place of the part restored. The feed is

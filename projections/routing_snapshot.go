@@ -28,10 +28,12 @@ type RoutingState struct {
 	err   error
 	board *routing.Board
 	// ended is the ended section, undecoded, holding endedCount entries
-	// (openCount are on board), whose ids are endedIDs; names is the
-	// decoder's interned strings, carried over to it.
+	// (openCount are on board), whose ids are endedOrder, in their order,
+	// and endedIDs; names is the decoder's interned strings, carried over
+	// to it.
 	ended                 []byte
 	endedIDs              map[string]struct{}
+	endedOrder            []string
 	openCount, endedCount int
 	names                 map[string]string
 }
@@ -97,16 +99,17 @@ func encodeBoard(b *routing.Board) []byte {
 	}
 	w.uint(uint64(len(open)))
 	for _, c := range open {
-		w.conv(c)
+		w.conv(c, true)
 	}
 	// The ended ones' ids come first, so that a start knows which
-	// conversations are still to come before it decodes them.
+	// conversations are still to come before it decodes them; the entries
+	// follow in the same order, without them.
 	w.uint(uint64(len(ended)))
 	for _, c := range ended {
 		w.str(c.ConversationID)
 	}
 	for _, c := range ended {
-		w.conv(c)
+		w.conv(c, false)
 	}
 	return w.b
 }
@@ -134,9 +137,12 @@ func (w *boardWriter) agent(a *routing.Agent) {
 	}
 }
 
-func (w *boardWriter) conv(c *routing.Conv) {
+// conv writes c; withID false leaves out its id, written before.
+func (w *boardWriter) conv(c *routing.Conv, withID bool) {
 	t := &c.Ticket
-	w.str(t.ConversationID)
+	if withID {
+		w.str(t.ConversationID)
+	}
 	w.int(t.Version)
 	w.str(t.Status)
 	w.str(t.Queue)
@@ -169,11 +175,14 @@ func decodeBoard(data []byte) (*RoutingState, error) {
 		a := r.agent()
 		b.Agents[a.ID] = a
 	}
-	open := r.convs(false, r.entries())
+	open := r.convs(false, r.entries(), nil)
 	ended := r.entries()
+	order := make([]string, 0, ended)
 	ids := make(map[string]struct{}, ended)
 	for i := 0; i < ended && r.err == nil; i++ {
-		ids[r.str()] = struct{}{}
+		id := r.str()
+		order = append(order, id)
+		ids[id] = struct{}{}
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("routing snapshot: %w", r.err)
@@ -188,13 +197,13 @@ func decodeBoard(data []byte) (*RoutingState, error) {
 			b.Open[c.ConversationID] = c
 		}
 	}
-	return &RoutingState{board: b, ended: r.b, endedIDs: ids, openCount: len(open), endedCount: ended, names: r.names}, nil
+	return &RoutingState{board: b, ended: r.b, endedIDs: ids, endedOrder: order, openCount: len(open), endedCount: ended, names: r.names}, nil
 }
 
 // decodeEnded decodes the ended section UnmarshalBinary kept.
 func (st *RoutingState) decodeEnded() ([]routing.Conv, error) {
 	r := boardReader{b: st.ended, names: st.names}
-	convs := r.convs(true, st.endedCount)
+	convs := r.convs(true, st.endedCount, st.endedOrder)
 	if r.err == nil && len(r.b) > 0 {
 		r.err = errors.New("trailing bytes")
 	}
@@ -232,15 +241,21 @@ func (r *boardReader) entries() int {
 	return n
 }
 
-// convs decodes n conversations of a section, all ended or none; one
+// convs decodes n conversations of a section, all ended or none, with ids
+// when they were written without; one
 // allocation for every entry instead of one each, since the board keeps
 // them for as long as the process runs.
-func (r *boardReader) convs(ended bool, n int) []routing.Conv {
+func (r *boardReader) convs(ended bool, n int, ids []string) []routing.Conv {
 	slab := make([]routing.Conv, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		c := &slab[i]
 		t := &c.Ticket
-		t.ConversationID, t.Version, t.Status, t.Queue = r.str(), r.int(), r.name(), r.name()
+		if ids != nil {
+			t.ConversationID = ids[i]
+		} else {
+			t.ConversationID = r.str()
+		}
+		t.Version, t.Status, t.Queue = r.int(), r.name(), r.name()
 		t.Agent, t.OfferedTo, t.HandedOffBy = r.name(), r.name(), r.name()
 		t.Subject, t.Channel, t.QueuedAt = r.name(), r.name(), r.time()
 		c.Started, c.Ended, c.CustomerWrote = r.bool(), r.bool(), r.bool()
