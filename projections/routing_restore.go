@@ -38,13 +38,12 @@ const adoptBatch = 4096
 // adds them under the board's lock (ADR 44). Until they are all there, the
 // feed's consumer (Consume) waits before it folds an event on one of them,
 // State waits, and Conversations waits with its caller's context; the
-// router and the queue
-// and agent views read the open conversations and the agents only, and go
-// on. When the ended section does not decode (the file's checksum held, so
-// a bug, not a damaged disk), refold gives the board folded from the
-// history instead, which replaces the restored one; without refold, or when
-// it fails too, the error stays: Consume, State and Conversations return
-// it, and RestoreErr reports it for readiness.
+// router and the queue and agent views read the open conversations and the
+// agents only, and go on. When the ended section does not decode (the
+// file's checksum held, so a bug, not a damaged disk), refold gives the
+// board folded from the history instead, which replaces the restored one;
+// without refold, or when it fails too, the error stays: Consume, State and
+// Conversations return it, and RestoreErr reports it for readiness.
 func (r *Routing) Restore(st *RoutingState, refold RoutingRefold) {
 	if p := r.restoreOpen(st); p != nil {
 		go r.addEnded(st, p, refold)

@@ -63,7 +63,8 @@ func (m *Main) routingSnapshotter(board *projections.Routing) *projections.Snaps
 // else 0, and the board is folded from the whole history, with a warning.
 // The ended conversations are added after this returns (ADR 44); should
 // they not decode, the error is logged and the board folded from the
-// history up to the snapshot in the background instead.
+// history (up to the snapshot, or to where the feed got) in the
+// background instead.
 func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, board *projections.Routing, file projections.SnapshotFile) domain.After {
 	var st projections.RoutingState
 	cp, ok := m.loadSnapshot(ctx, store, file, &st, "the routing board's")
