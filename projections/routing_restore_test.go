@@ -5,6 +5,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -63,60 +64,92 @@ func eraseCustomer(t *testing.T, store domain.EventStore, conv string) {
 }
 
 // An event on a conversation that had ended when the snapshot was taken,
-// arriving while a restore still adds the ended conversations, is folded
-// into the snapshot's entry of it, not into a fresh one: the feed waits.
+// or an agent's claim of one, arriving while a restore still adds the ended
+// conversations, is folded with the snapshot's entry of it, not with a
+// fresh one: the feed waits.
 func TestRoutingFeedWaitsForTheEndedConversations(t *testing.T) {
-	// Given a routing snapshot with ended conversations, and the customer
-	// of one of them erased after it,
-	dir := t.TempDir()
-	file := routedSnapshot(t, dir)
-	store, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	ended := domain.NameUUID("routed-bench-3")
-	eraseCustomer(t, store, ended)
+	for name, tc := range map[string]struct {
+		event func(t *testing.T, store domain.EventStore)
+		check func(c *routing.Conv, b *routing.Board) string
+	}{
+		"the customer's erasure": {
+			event: func(t *testing.T, store domain.EventStore) { eraseCustomer(t, store, ended) },
+			check: func(c *routing.Conv, _ *routing.Board) string {
+				if c.CustomerName != domain.Erased || !c.Started || !c.Ended {
+					return fmt.Sprintf("name %q, started %v, ended %v", c.CustomerName, c.Started, c.Ended)
+				}
+				return ""
+			},
+		},
+		"an agent's claim": {
+			event: func(t *testing.T, store domain.EventStore) {
+				d, err := routing.Encode(domain.NameUUID("late-claim"), routing.AgentClaimed{AgentID: "agent-ready", ConversationID: ended,
+					Timestamp: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}, domain.Metadata{})
+				if err == nil {
+					_, err = store.Append(t.Context(), routing.AgentStream("agent-ready"), domain.Any(), []domain.EventData{d})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func(_ *routing.Conv, b *routing.Board) string {
+				if _, held := b.Agents["agent-ready"].Claims[ended]; held {
+					return "the claim of an ended conversation holds a unit of capacity"
+				}
+				return ""
+			},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Given a routing snapshot with ended conversations, and an
+			// event on one of them after it,
+			dir := t.TempDir()
+			file := routedSnapshot(t, dir)
+			store, err := diskstore.Open(dir, diskstore.Options{Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			tc.event(t, store)
 
-	// when a node has restored its open part and the feed starts before
-	// the ended conversations are added,
-	var st projections.RoutingState
-	cp, ok, err := file.Load(&st)
-	if err != nil || !ok {
-		t.Fatalf("Load = %v, %v", ok, err)
-	}
-	resumed := projections.NewRouting()
-	addEnded := projections.RestoreInSteps(resumed, &st, nil)
-	done := make(chan error, 1)
-	go func() { done <- feedInto(t.Context(), store, cp.After, resumed) }()
-	time.Sleep(50 * time.Millisecond) // lets the feed reach its first event; the checks hold either way
-	select {
-	case err := <-done:
-		t.Fatalf("the feed caught up (%v) before the ended conversations were on the board", err)
-	default:
-	}
-	addEnded()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+			// when a node has restored its open part and the feed starts
+			// before the ended conversations are added,
+			var st projections.RoutingState
+			cp, ok, err := file.Load(&st)
+			if err != nil || !ok {
+				t.Fatalf("Load = %v, %v", ok, err)
+			}
+			resumed := projections.NewRouting()
+			addEnded := projections.RestoreInSteps(resumed, &st, nil)
+			done := make(chan error, 1)
+			go func() { done <- feedInto(t.Context(), store, cp.After, resumed) }()
+			time.Sleep(50 * time.Millisecond) // lets the feed reach the event; the checks hold either way
+			select {
+			case err := <-done:
+				t.Fatalf("the feed caught up (%v) before the ended conversations were on the board", err)
+			default:
+			}
+			addEnded()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
 
-	// then the erasure is folded into the snapshot's entry: the board is
-	// the fold of the whole history.
-	var name string
-	var started, isEnded bool
-	resumed.With(func(b *routing.Board) {
-		c := b.Convs[ended]
-		name, started, isEnded = c.CustomerName, c.Started, c.Ended
-	})
-	if name != domain.Erased || !started || !isEnded {
-		t.Fatalf("the ended conversation after its erasure: name %q, started %v, ended %v", name, started, isEnded)
-	}
-	whole := projections.NewRouting()
-	if err := feedInto(t.Context(), store, 0, whole); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
-		t.Fatalf("resumed board:\n%s\nwant the whole history's:\n%s", got, want)
+			// then the event is folded with the snapshot's entry: the
+			// board is the fold of the whole history.
+			var problem string
+			resumed.With(func(b *routing.Board) { problem = tc.check(b.Convs[ended], b) })
+			if problem != "" {
+				t.Fatal(problem)
+			}
+			whole := projections.NewRouting()
+			if err := feedInto(t.Context(), store, 0, whole); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
+				t.Fatalf("resumed board:\n%s\nwant the whole history's:\n%s", got, want)
+			}
+		})
 	}
 }
 
