@@ -85,7 +85,10 @@ func foldRouting(t *testing.T, dir string, after domain.After, board *projection
 
 // routingViews is what the staff's view shows of a board at now.
 func routingViews(r *projections.Routing, now time.Time) string {
-	rows, _ := r.Conversations(projections.ConversationFilter{Limit: 1 << 20})
+	rows, _, err := r.Conversations(context.Background(), projections.ConversationFilter{Limit: 1 << 20})
+	if err != nil {
+		return "conversations: " + err.Error()
+	}
 	agents := r.Agents([]string{"default", "billing"}, now)
 	for _, a := range agents {
 		slices.Sort(a.Assigned) // a map's order
@@ -96,10 +99,11 @@ func routingViews(r *projections.Routing, now time.Time) string {
 // A board restored from its snapshot, plus the history after it, shows the
 // staff the same queues, agents and conversations as a fold of the whole
 // history; a damaged snapshot or one of another version is refused.
-func TestRoutingSnapshotResumesAsAFullFold(t *testing.T) {
-	// Given ended routed conversations, open ones (queued and assigned),
-	// a node that folded them and saved its snapshot,
-	dir := t.TempDir()
+// routedSnapshot writes a history of 40 ended routed conversations and 10
+// open ones (queued and assigned) in dir, the routing snapshot of a node
+// that folded it, and 6 more open conversations after that snapshot.
+func routedSnapshot(t *testing.T, dir string) projections.SnapshotFile {
+	t.Helper()
 	if err := fillRoutedStore(dir, 40, true); err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +113,17 @@ func TestRoutingSnapshotResumesAsAFullFold(t *testing.T) {
 		Every: 1 << 30, Interval: time.Hour, State: func() any { return first.State() }, Logger: quiet}
 	foldRouting(t, dir, 0, first, snap)
 	snap.Flush()
-	// and more open conversations after the snapshot,
 	appendOpenRouted(t, dir, 10, 16)
+	return snap.File
+}
+
+func TestRoutingSnapshotResumesAsAFullFold(t *testing.T) {
+	// Given ended routed conversations, open ones (queued and assigned),
+	// a node that folded them and saved its snapshot, and more open
+	// conversations after the snapshot,
+	dir := t.TempDir()
+	file := routedSnapshot(t, dir)
+	snap := &projections.Snapshotter{File: file}
 
 	// when a node restores the snapshot and folds what follows it,
 	var st projections.RoutingState
@@ -122,12 +135,16 @@ func TestRoutingSnapshotResumesAsAFullFold(t *testing.T) {
 		t.Fatalf("the snapshot holds %d conversations, want 50 (ended ones too: the staff's list shows them)", st.Conversations())
 	}
 	resumed := projections.NewRouting()
-	resumed.Restore(&st)
+	resumed.Restore(&st, nil)
 	foldRouting(t, dir, cp.After, resumed, nil)
 
-	// then the staff sees what a fold of the whole history shows.
+	// then the board, its ended conversations added, is the fold of the
+	// whole history, and the staff sees what that fold shows.
 	whole := projections.NewRouting()
 	foldRouting(t, dir, 0, whole, nil)
+	if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
+		t.Fatalf("the resumed board differs from a fold of the whole history:\n%s\nwant:\n%s", got, want)
+	}
 	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	got, want := routingViews(resumed, now), routingViews(whole, now)
 	if got != want {

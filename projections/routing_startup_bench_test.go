@@ -106,7 +106,7 @@ func startFromSnapshots(b *testing.B, store domain.EventStore, connectors, board
 	if withBoard {
 		var rs projections.RoutingState
 		from = restoreFrom(b, ctx, store, board, &rs)
-		r.Restore(&rs)
+		r.Restore(&rs, nil)
 	}
 	for from < cp {
 		recs, err := store.ReadAll(ctx, from, 1000)

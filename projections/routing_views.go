@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,9 @@ type QueueView struct {
 	AgentsBusy   int    `json:"agentsBusy"`
 }
 
-// Queues returns the figures of every queue in names at now.
+// Queues returns the figures of every queue in names at now. It reads the
+// open conversations and the agents only, so it does not wait for the ended
+// conversations a restore is still adding.
 func (r *Routing) Queues(names []string, now time.Time) []QueueView {
 	out := make([]QueueView, len(names))
 	index := map[string]int{}
@@ -58,7 +61,9 @@ func (r *Routing) Queues(names []string, now time.Time) []QueueView {
 }
 
 // Agents returns every agent that ever sent agentState, by id; an agent
-// whose lease lapsed shows as notReady. all are the queue names.
+// whose lease lapsed shows as notReady. all are the queue names. It does
+// not wait for a restore either: an agent's assigned conversations leave out
+// ended ones, and one still being added is left out alike.
 func (r *Routing) Agents(all []string, now time.Time) []router.AgentView {
 	var out []router.AgentView
 	r.With(func(b *routing.Board) {
@@ -102,7 +107,13 @@ type ConversationRow struct {
 
 // Conversations returns one page of the routed conversations that match f,
 // newest activity first, and the cursor of the next page ("" at the end).
-func (r *Routing) Conversations(f ConversationFilter) ([]ConversationRow, string) {
+// Right after a restart it waits, within ctx, until the snapshot's ended
+// conversations are on the board (see Restore): a list is whole or not
+// given.
+func (r *Routing) Conversations(ctx context.Context, f ConversationFilter) ([]ConversationRow, string, error) {
+	if err := r.waitRestored(ctx); err != nil {
+		return nil, "", err
+	}
 	var rows []ConversationRow
 	r.With(func(b *routing.Board) {
 		for id, c := range b.Convs {
@@ -135,7 +146,7 @@ func (r *Routing) Conversations(f ConversationFilter) ([]ConversationRow, string
 	})
 	slices.SortFunc(rows, func(x, y ConversationRow) int { return strings.Compare(y.cursor, x.cursor) })
 	if len(rows) > f.Limit {
-		return rows[:f.Limit], rows[f.Limit-1].cursor
+		return rows[:f.Limit], rows[f.Limit-1].cursor, nil
 	}
-	return rows, ""
+	return rows, "", nil
 }

@@ -44,7 +44,10 @@ func TestConversationsPageNewestFirst(t *testing.T) {
 	var got []string
 	after := ""
 	for page := 0; ; page++ {
-		rows, next := r.Conversations(projections.ConversationFilter{Limit: 2, After: after})
+		rows, next, err := r.Conversations(t.Context(), projections.ConversationFilter{Limit: 2, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, row := range rows {
 			got = append(got, row.ID)
 		}
@@ -59,11 +62,11 @@ func TestConversationsPageNewestFirst(t *testing.T) {
 	if fmt.Sprint(got) != "[c4 c3 c2 c1 c0]" {
 		t.Fatalf("pages = %v, want newest first", got)
 	}
-	rows, _ := r.Conversations(projections.ConversationFilter{Status: "queued", Limit: 10})
+	rows, _, _ := r.Conversations(t.Context(), projections.ConversationFilter{Status: "queued", Limit: 10})
 	if len(rows) != 2 || rows[0].ID != "c3" || rows[0].WaitingSince == "" || rows[0].Customer.Name != "Ada" {
 		t.Fatalf("queued = %+v", rows)
 	}
-	rows, _ = r.Conversations(projections.ConversationFilter{Agent: "ann", Status: "active", Limit: 10})
+	rows, _, _ = r.Conversations(t.Context(), projections.ConversationFilter{Agent: "ann", Status: "active", Limit: 10})
 	if len(rows) != 3 || rows[0].Agents[0] != "ann" {
 		t.Fatalf("ann's = %+v", rows)
 	}

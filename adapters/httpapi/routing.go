@@ -26,8 +26,9 @@ type RoutingConfig struct {
 // RoutingView is the read model the staff's view reads.
 type RoutingView interface {
 	// Conversations returns the rows that pass f, one page of them, and the
-	// cursor of the next page ("" after the last).
-	Conversations(f projections.ConversationFilter) ([]projections.ConversationRow, string)
+	// cursor of the next page ("" after the last); right after a restart it
+	// may wait, within ctx, for the whole list.
+	Conversations(ctx context.Context, f projections.ConversationFilter) ([]projections.ConversationRow, string, error)
 	// Queues returns the figures of every queue in names at now.
 	Queues(names []string, now time.Time) []projections.QueueView
 	// Agents returns every agent known to routing; all are the queue names.
@@ -80,7 +81,10 @@ func (s *Server) listConversations(c echo.Context) error {
 		}
 		f.Limit = n
 	}
-	rows, next := s.cfg.Routing.View.Conversations(f)
+	rows, next, err := s.cfg.Routing.View.Conversations(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
 	if rows == nil {
 		rows = []projections.ConversationRow{}
 	}

@@ -89,6 +89,11 @@ func (p *routingParts) api() *httpapi.RoutingConfig {
 // it is: the feed's events up to its position fold to nothing, since the
 // board applies each stream revision once.
 func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, from, to domain.After) error {
+	return foldRouting(ctx, store, p.board, from, to)
+}
+
+// foldRouting folds the history after from up to to into board.
+func foldRouting(ctx context.Context, store domain.EventStore, board *projections.Routing, from, to domain.After) error {
 	for from < to {
 		recs, err := store.ReadAll(ctx, from, 1000)
 		if err != nil {
@@ -101,7 +106,7 @@ func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, fro
 			if domain.After(rec.Position) > to {
 				return nil
 			}
-			if err := p.board.Consume(projections.NewFeedEvent(rec)); err != nil {
+			if err := board.Consume(projections.NewFeedEvent(rec)); err != nil {
 				return err
 			}
 			from = domain.After(rec.Position)

@@ -260,7 +260,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Directory:       connectors,
 		Transcripts:     transcripts,
 		LowSpace:        space.Low,
-		FeedDown:        m.feedStatus.Err,
+		FeedDown:        func() error { return errors.Join(m.feedStatus.Err(), routed.board.RestoreErr()) },
 		MaxInfoMessages: m.Config.MaxInfoMessages,
 		Routing:         routed.api(),
 		Webhooks:        m.ops.webhooksAPI(),

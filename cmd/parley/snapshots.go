@@ -61,13 +61,28 @@ func (m *Main) routingSnapshotter(board *projections.Routing) *projections.Snaps
 // position the board has folded up to: the snapshot's, when it decodes,
 // is of this version and the store still holds the event it names there,
 // else 0, and the board is folded from the whole history, with a warning.
+// The ended conversations are added after this returns (ADR 44); should
+// they not decode, the error is logged and the board folded from the
+// history (up to the snapshot, or to where the feed got) in the
+// background instead.
 func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, board *projections.Routing, file projections.SnapshotFile) domain.After {
 	var st projections.RoutingState
 	cp, ok := m.loadSnapshot(ctx, store, file, &st, "the routing board's")
 	if !ok {
 		return 0
 	}
-	board.Restore(&st)
+	board.Restore(&st, func(cause error, to domain.After) (*projections.Routing, error) {
+		m.Logger.Error("the routing snapshot's ended conversations do not decode; folding the board from the whole history",
+			"file", file.Path, "err", cause)
+		fresh := projections.NewRouting()
+		// Not the start's ctx: this runs after Run returned.
+		to = max(to, cp.After)
+		if err := foldRouting(context.Background(), store, fresh, 0, to); err != nil {
+			return nil, err
+		}
+		m.Logger.Info("routing board folded from the history", "after", to)
+		return fresh, nil
+	})
 	m.Logger.Info("routing board restored from its snapshot", "after", cp.After, "conversations", st.Conversations())
 	return cp.After
 }

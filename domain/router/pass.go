@@ -126,6 +126,9 @@ func (r *Router) plan(b *routing.Board, now time.Time, local map[string]bool) wo
 		for conv, at := range a.Claims {
 			c := b.Convs[conv]
 			switch {
+			case c == nil && b.Partial:
+				// Maybe an ended conversation a restore is still adding:
+				// released, as ended, on a pass once it is there.
 			case c == nil && now.Sub(at) > claimGrace:
 				w.release = append(w.release, [3]string{id, conv, "stale"})
 			case c == nil:

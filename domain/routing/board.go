@@ -38,6 +38,10 @@ type Board struct {
 	// the router looks at on each pass, however long the history.
 	Open   map[string]*Conv
 	Agents map[string]*Agent
+	// Partial is set while conversations that had ended when the board's
+	// snapshot was taken are still being added after a restore (see
+	// Adopt): a conversation missing from Convs may then be one of them.
+	Partial bool
 }
 
 // NewBoard returns an empty board.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-chat/parley/projections"
 )
 
 // staffViews is what the staff's REST view shows of routing.
@@ -49,7 +51,8 @@ func viewsOf(t *testing.T, s *server) staffViews {
 // conversations (ended, active and queued) serves the staff the same
 // queues, agents and conversations as before, from the routing board's
 // snapshot; with that snapshot damaged, it folds the history instead, says
-// so, and still serves the same.
+// so, and still serves the same. Its first list of ended conversations
+// after the restart is whole.
 func TestRoutingRestartFromSnapshot(t *testing.T) {
 	// Given an agent of capacity 2 in billing, and seven billing chats:
 	// two ended, two active, three waiting,
@@ -87,7 +90,18 @@ func TestRoutingRestartFromSnapshot(t *testing.T) {
 	}
 	s = startServer(t, dir, "--queues", "billing")
 
-	// then the staff sees what it saw before,
+	// then its first list of ended conversations is whole (the snapshot's
+	// ended conversations are added after the node serves, and the list
+	// waits for them),
+	var ended []string
+	for _, r := range listAll(t, s, url.Values{"status": {"ended"}, "limit": {"100"}}, 100) {
+		ended = append(ended, r.ID)
+	}
+	slices.Sort(ended)
+	if want := slices.Sorted(slices.Values(convs[:2])); !slices.Equal(ended, want) {
+		t.Fatalf("ended conversations right after the restart: %v, want %v", ended, want)
+	}
+	// the staff sees what it saw before,
 	if !strings.Contains(s.logs.String(), "routing board restored from its snapshot") {
 		t.Fatalf("the board was not restored from its snapshot:\n%s", s.logs.String())
 	}
@@ -101,6 +115,7 @@ func TestRoutingRestartFromSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	good := slices.Clone(data)
 	data[len(data)-3] ^= 0x40
 	if err := os.WriteFile(snapshot, data, 0o600); err != nil {
 		t.Fatal(err)
@@ -112,4 +127,46 @@ func TestRoutingRestartFromSnapshot(t *testing.T) {
 	if got := viewsOf(t, s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after a full fold:\n%+v\nbefore:\n%+v", got, want)
 	}
+
+	// With its ended conversations torn under a checksum that holds (what a
+	// bug would write), the board is folded from the history, with an error.
+	s.stop()
+	if err := os.WriteFile(snapshot, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tearEndedConversations(t, snapshot)
+	s = startServer(t, dir, "--queues", "billing")
+	if got := viewsOf(t, s); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the ended conversations failed to load:\n%+v\nbefore:\n%+v", got, want)
+	}
+	if logs := s.logs.String(); !strings.Contains(logs, "level=ERROR msg=\"the routing snapshot's ended conversations do not decode") ||
+		!strings.Contains(logs, "routing board folded from the history") {
+		t.Fatalf("no error about the ended conversations, or no fold:\n%s", logs)
+	}
 }
+
+// tearEndedConversations cuts the last bytes of a routing snapshot (its
+// ended conversations come last) and saves it with a length and checksum
+// that hold.
+func tearEndedConversations(t *testing.T, path string) {
+	t.Helper()
+	file := projections.SnapshotFile{Path: path}
+	var st projections.RoutingState
+	cp, ok, err := file.Load(&st)
+	if err != nil || !ok {
+		t.Fatalf("load the routing snapshot: %v, %v", ok, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := data[strings.IndexByte(string(data), '\n')+1:]
+	if err := file.Save(cp, rawSnapshot(body[:len(body)-3])); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawSnapshot is a snapshot's state saved as it is.
+type rawSnapshot []byte
+
+func (r rawSnapshot) MarshalBinary() ([]byte, error) { return r, nil }
