@@ -1,7 +1,6 @@
 package diskstore
 
 import (
-	"bytes"
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
@@ -85,8 +84,10 @@ func (c *cache) at(p domain.Position) (*domain.RecordedEvent, bool) {
 	return &c.ring[(c.head+int(p-c.first))&(len(c.ring)-1)], true
 }
 
-// get returns the event at position p when cached. Its Data is a copy, since
-// the cached one is shared with every reader.
+// get returns the event at position p when cached. Its Data is the cached
+// bytes, shared with every reader rather than copied for each: readers
+// never write into Data (domain.RecordedEvent), and its capacity ends where
+// it does, so an append to it copies instead of reaching the next event.
 func (c *cache) get(p domain.Position) (domain.RecordedEvent, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -94,9 +95,7 @@ func (c *cache) get(p domain.Position) (domain.RecordedEvent, bool) {
 	if !ok {
 		return domain.RecordedEvent{}, false
 	}
-	out := *e
-	out.Data = bytes.Clone(e.Data)
-	return out, true
+	return *e, true
 }
 
 // id returns the id of the event at position p when cached, without copying.
