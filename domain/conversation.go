@@ -17,7 +17,7 @@ type Conversation struct {
 	Participants map[string]*ParticipantState
 	// Messages maps every stored message id to its sequence, so that a
 	// resend of the same id is recognised and never stored twice.
-	Messages map[string]Revision
+	Messages MessageIDs
 }
 
 // ParticipantState is a participant as the rules see it.
@@ -40,7 +40,7 @@ func NewConversation(id string) *Conversation {
 		ID:           id,
 		Version:      -1,
 		Participants: map[string]*ParticipantState{},
-		Messages:     map[string]Revision{},
+		Messages:     newMessageIDs(),
 	}
 }
 
@@ -77,7 +77,7 @@ func (c *Conversation) Apply(rev Revision, e Event) {
 		c.Customer = Participant{ID: e.Customer.ParticipantID, Name: e.Customer.Personal.DisplayName(), Role: RoleCustomer}
 		c.Participants[c.Customer.ID] = &ParticipantState{Participant: c.Customer}
 	case Message:
-		c.Messages[e.ID] = rev
+		c.Messages.add(e.ID, rev)
 		c.applyActivity(e)
 	case PersonalDataErased:
 		c.applyErased()

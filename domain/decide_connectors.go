@@ -54,7 +54,7 @@ func DecideDelivery(c *Conversation, cmd RecordDelivery, env Env) ([]Event, erro
 	if !c.Started {
 		return nil, Errorf(CodeNotFound, "conversation %s does not exist", c.ID)
 	}
-	seq, ok := c.Messages[cmd.MessageID]
+	seq, ok := c.Messages.Get(cmd.MessageID)
 	if !ok {
 		return nil, FieldError(CodeMessageNotFound, "id", "message %q is not a message of conversation %s", cmd.MessageID, c.ID)
 	}

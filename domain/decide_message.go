@@ -23,7 +23,7 @@ func (cmd PostMessage) decide(c *Conversation, env Env) ([]Event, error) {
 	}
 	m := cmd.Message
 	if m.ID != "" {
-		if seq, ok := c.Messages[m.ID]; ok {
+		if seq, ok := c.Messages.Get(m.ID); ok {
 			return nil, &DuplicateMessageError{ID: m.ID, Sequence: seq}
 		}
 		if !IsUUID(m.ID) {

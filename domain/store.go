@@ -141,6 +141,8 @@ type RecordedEvent struct {
 	Type     string
 	Revision Revision
 	Position Position
+	// Data may be shared by every reader of the event (a store's cache hands
+	// out its own bytes): read it, or replace it, but never write into it.
 	Data     []byte
 	Metadata Metadata
 	// Recorded is when the store committed the event (UTC), or, for an

@@ -11,8 +11,11 @@ import (
 )
 
 // DefaultCacheBytes is the memory the conversation read model keeps when not
-// configured otherwise (--read-model-cache-bytes).
-const DefaultCacheBytes = 128 << 20
+// configured otherwise (--read-model-cache-bytes): the indexes of about
+// 200,000 messages. It is the budget that grows last under a steady load,
+// and the collector's headroom doubles it, so it is kept well under the
+// server's whole (ADR 43).
+const DefaultCacheBytes = 32 << 20
 
 // ConversationInfos is the live conversation read model. The live feed
 // keeps the indexes of recently used conversations current; an index that

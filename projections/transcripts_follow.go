@@ -17,8 +17,14 @@ import (
 const checkpointEvery = time.Second
 
 // recentBytes bounds the memory that Run spends on keeping the events of
-// conversations it has followed from their first event (recentEvents).
-const recentBytes = 16 << 20
+// conversations it has followed from their first event (recentEvents). A
+// conversation evicted from it costs one read of its stream when it ends,
+// so a few MiB are enough; more was held for good under load (ADR 43).
+const recentBytes = 4 << 20
+
+// rebuildRecentBytes is recentEvents' budget in Rebuild, which holds it only
+// while it reads the history once and reads far more conversations at once.
+const rebuildRecentBytes = 16 << 20
 
 // Run keeps the projection current until ctx ends, and returns ctx's error:
 // it subscribes to every conversation stream from the checkpoint and builds

@@ -118,7 +118,7 @@ func collect(results <-chan buildResult, cancel func(), built func(done int)) (i
 // them all; it stops when end returns false. It returns the position of
 // the last event read: the next read starts after it.
 func (p *Transcripts) scanEnds(ctx context.Context, end func(*endJob) bool) (domain.After, error) {
-	recent := newRecentEvents(recentBytes)
+	recent := newRecentEvents(rebuildRecentBytes)
 	var last domain.After
 	const page = 1000
 	for {

@@ -56,7 +56,11 @@ func (s *Store) newRequest(ctx context.Context, stream string, expected domain.E
 		return nil, tooLarge(s.opts.MaxAppendBytes)
 	}
 	req.buf = make([]byte, 0, size+extra)
-	var scratch [256]byte // for the metadata JSON, copied into the frame
+	// scratch holds the metadata JSON until it is copied into the frame. A
+	// chat message's, with its correlation, causation, connection, key, actor
+	// and hash, is about 400 bytes: a smaller scratch was outgrown, and so
+	// allocated again, on every append.
+	var scratch [512]byte
 	for i, e := range events {
 		id, _ := parseUUID(e.ID) // validated above
 		meta, err := storedjson.AppendMetadata(scratch[:0], e.Metadata)

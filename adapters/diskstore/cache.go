@@ -1,7 +1,6 @@
 package diskstore
 
 import (
-	"bytes"
 	"sync"
 
 	"github.com/parley-chat/parley/domain"
@@ -18,27 +17,41 @@ const cacheEntryOverhead = 256
 // pinning memory.
 type cache struct {
 	mu       sync.RWMutex
-	ring     []domain.RecordedEvent // a power-of-two ring; n live from head
+	ring     []cachedEvent // a power-of-two ring; n live from head
 	head, n  int
 	first    domain.Position // position of ring[head]
 	bytes    int
 	maxBytes int
 }
 
-func newCache(maxBytes int) *cache { return &cache{maxBytes: maxBytes} }
-
-func entrySize(e *domain.RecordedEvent) int {
-	return cacheEntryOverhead + len(e.Data) + len(e.Stream) + len(e.Type) + len(e.ID)
+// cachedEvent is an event with what it counts towards the cache's bound.
+type cachedEvent struct {
+	domain.RecordedEvent
+	size int
 }
 
-// add appends committed events in position order. Events must follow the
-// cached run; the cache restarts if they do not.
-func (c *cache) add(events []domain.RecordedEvent) {
+func newCache(maxBytes int) *cache { return &cache{maxBytes: maxBytes} }
+
+// entrySize is what e counts towards the bound when its data keeps kept
+// bytes alive: an event's data is a slice of its append's buffer, which
+// holds its frame and metadata too, so the data's length alone would let
+// the cache hold half as much again as its bound.
+func entrySize(e *domain.RecordedEvent, kept int) int {
+	return cacheEntryOverhead + max(kept, len(e.Data)) + len(e.Stream) + len(e.Type) + len(e.ID)
+}
+
+// add appends committed events in position order; kept[i], when kept is
+// not nil, is how many bytes events[i]'s data keeps alive. Events must
+// follow the cached run; the cache restarts if they do not.
+func (c *cache) add(events []domain.RecordedEvent, kept []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range events {
 		e := &events[i]
-		size := entrySize(e)
+		size := entrySize(e, 0)
+		if kept != nil {
+			size = entrySize(e, kept[i])
+		}
 		if size > c.maxBytes/4 {
 			// One huge event would evict everything else; let it go to disk.
 			c.reset(e.Position + 1)
@@ -48,8 +61,8 @@ func (c *cache) add(events []domain.RecordedEvent) {
 			c.reset(e.Position)
 		}
 		for c.n > 0 && c.bytes+size > c.maxBytes {
-			c.bytes -= entrySize(&c.ring[c.head])
-			c.ring[c.head] = domain.RecordedEvent{}
+			c.bytes -= c.ring[c.head].size
+			c.ring[c.head] = cachedEvent{}
 			c.head = (c.head + 1) & (len(c.ring) - 1)
 			c.n--
 			c.first++
@@ -57,7 +70,7 @@ func (c *cache) add(events []domain.RecordedEvent) {
 		if c.n == len(c.ring) {
 			c.grow()
 		}
-		c.ring[(c.head+c.n)&(len(c.ring)-1)] = *e
+		c.ring[(c.head+c.n)&(len(c.ring)-1)] = cachedEvent{RecordedEvent: *e, size: size}
 		c.n++
 		c.bytes += size
 	}
@@ -65,7 +78,7 @@ func (c *cache) add(events []domain.RecordedEvent) {
 
 // grow doubles the ring. The byte bound caps how far it grows.
 func (c *cache) grow() {
-	ring := make([]domain.RecordedEvent, max(64, 2*len(c.ring)))
+	ring := make([]cachedEvent, max(64, 2*len(c.ring)))
 	for i := range c.n {
 		ring[i] = c.ring[(c.head+i)&(len(c.ring)-1)]
 	}
@@ -82,11 +95,13 @@ func (c *cache) at(p domain.Position) (*domain.RecordedEvent, bool) {
 	if p < c.first || p >= c.first+domain.Position(c.n) {
 		return nil, false
 	}
-	return &c.ring[(c.head+int(p-c.first))&(len(c.ring)-1)], true
+	return &c.ring[(c.head+int(p-c.first))&(len(c.ring)-1)].RecordedEvent, true
 }
 
-// get returns the event at position p when cached. Its Data is a copy, since
-// the cached one is shared with every reader.
+// get returns the event at position p when cached. Its Data is the cached
+// bytes, shared with every reader rather than copied for each: readers
+// never write into Data (domain.RecordedEvent), and its capacity ends where
+// it does, so an append to it copies instead of reaching the next event.
 func (c *cache) get(p domain.Position) (domain.RecordedEvent, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -94,9 +109,7 @@ func (c *cache) get(p domain.Position) (domain.RecordedEvent, bool) {
 	if !ok {
 		return domain.RecordedEvent{}, false
 	}
-	out := *e
-	out.Data = bytes.Clone(e.Data)
-	return out, true
+	return *e, true
 }
 
 // id returns the id of the event at position p when cached, without copying.

@@ -146,3 +146,45 @@ func TestOptionsValidate(t *testing.T) {
 		t.Error("Open with invalid options succeeded")
 	}
 }
+
+// Readers share the cached bytes of an event (see domain.RecordedEvent), so
+// a reader that appends to an event's Data must get a copy rather than
+// write over the next event of the same append, which sits right after it.
+func TestAnAppendToReadDataLeavesTheNextEventAlone(t *testing.T) {
+	tests := []struct {
+		name   string
+		reopen bool // read from the log instead of the cache
+	}{
+		{name: "from the cache"},
+		{name: "from the log", reopen: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			// given two events stored by one append
+			s := mustOpen(t, t.TempDir(), diskstore.Options{})
+			evs := benchEvents(2)
+			evs[1].Data = []byte(`{"text":"second"}`)
+			if _, err := s.Append(ctx, "conversation-1", domain.NoStream(), evs); err != nil {
+				t.Fatal(err)
+			}
+			if tt.reopen {
+				s = reopen(t, s).(*diskstore.Store)
+			}
+			// when a reader appends to the first one's data
+			first, err := s.ReadStream(ctx, "conversation-1", 0, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = append(first[0].Data, strings.Repeat("!", 64)...)
+			// then the second reads as stored
+			second, err := s.ReadStream(ctx, "conversation-1", 1, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(second[0].Data); got != `{"text":"second"}` {
+				t.Fatalf("second event's data = %q", got)
+			}
+		})
+	}
+}

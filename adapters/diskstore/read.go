@@ -119,9 +119,17 @@ func (s *Store) readOne(p domain.Position) (domain.RecordedEvent, error) {
 // readRange reads n committed events from position from on: the part below
 // the cache with one pread, the rest from the cache.
 func (s *Store) readRange(from domain.Position, n int) ([]domain.RecordedEvent, error) {
-	out := make([]domain.RecordedEvent, 0, n)
+	return s.appendRange(nil, from, n)
+}
+
+// appendRange is readRange appending to out, so that a reader that reads
+// again and again (a subscription) can reuse one slice.
+func (s *Store) appendRange(out []domain.RecordedEvent, from domain.Position, n int) ([]domain.RecordedEvent, error) {
 	to := from + domain.Position(n) - 1
 	if first, ok := s.cache.start(); ok && first <= to {
+		if out == nil {
+			out = make([]domain.RecordedEvent, 0, n)
+		}
 		diskTo := min(to, first-1)
 		if diskTo >= from {
 			events, err := s.readDisk(from, diskTo)
@@ -144,7 +152,11 @@ func (s *Store) readRange(from domain.Position, n int) ([]domain.RecordedEvent, 
 		}
 		return out, nil
 	}
-	return s.readDisk(from, to)
+	events, err := s.readDisk(from, to)
+	if err != nil || out == nil {
+		return events, err
+	}
+	return append(out, events...), nil
 }
 
 // readDisk reads the frames of positions from..to with one pread.

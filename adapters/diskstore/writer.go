@@ -61,6 +61,9 @@ type writerState struct {
 	// later in the group see the effect of earlier ones before commit.
 	pending map[string]*pendingStream
 	written []domain.RecordedEvent
+	// kept is how many bytes each written event's data keeps alive (its
+	// share of its append's buffer), for the cache's bound.
+	kept    []int
 	streams []string
 	// retry fires while appends are paused (pause.go), retryWait apart.
 	retry     *time.Timer
@@ -119,6 +122,7 @@ func (s *Store) prepare(req *appendReq) {
 		ps.ids = append(ps.ids, req.evs[i].id)
 		ps.positions = append(ps.positions, w.nextPos)
 		w.written = append(w.written, req.recorded(i, rev, w.nextPos, stamp))
+		w.kept = append(w.kept, cap(req.buf)/len(req.evs))
 		w.streams = append(w.streams, req.stream)
 		w.nextPos++
 		rev++
@@ -246,7 +250,7 @@ func (s *Store) publish() {
 	w.end += int64(len(w.buf))
 	x.end = w.end
 	x.mu.Unlock()
-	s.cache.add(w.written)
+	s.cache.add(w.written, w.kept)
 	s.notify.publish(w.streams)
 	if s.checkpointDue(w.end) {
 		s.requestCheckpoint()
@@ -261,5 +265,6 @@ func (w *writerState) reset() {
 	clear(w.pending)
 	clear(w.written)
 	w.written = w.written[:0]
+	w.kept = w.kept[:0]
 	w.streams = w.streams[:0]
 }
