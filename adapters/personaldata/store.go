@@ -44,8 +44,14 @@ type Store struct {
 	index  blindIndex
 	recent *recent
 
-	mu       sync.RWMutex
-	subjects map[string]subject // conversation id -> its customer
+	// subjects maps a conversation id to its customer. Every message a
+	// command appends looks it up: a sync.Map reads without the shared
+	// counter a read lock writes, which the command goroutines of two
+	// cores kept taking from each other.
+	subjects sync.Map
+	// mu serialises remember, which keeps count within maxSubjects.
+	mu    sync.Mutex
+	count int
 }
 
 // subject is what sealing a conversation's messages needs: the customer's
@@ -78,7 +84,7 @@ func New(cfg Config) (*Store, error) {
 	}
 	return &Store{
 		inner: cfg.Store, source: cfg.Source, keys: newKeyCache(cfg.Keys, cfg.KeyCacheSize), index: blindIndex{cfg.Secret},
-		recent: newRecent(), subjects: map[string]subject{},
+		recent: newRecent(),
 	}, nil
 }
 
@@ -235,22 +241,27 @@ func (s *Store) openAll(ctx context.Context, recs []domain.RecordedEvent) ([]dom
 }
 
 func (s *Store) subjectOf(conv string) (subject, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	sub, ok := s.subjects[conv]
-	return sub, ok
+	v, ok := s.subjects.Load(conv)
+	if !ok {
+		return subject{}, false
+	}
+	return v.(subject), true
 }
 
 func (s *Store) remember(conv string, sub subject) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.subjects) >= maxSubjects {
-		for k := range s.subjects {
-			delete(s.subjects, k) // any one: a forgotten subject is read again
-			break
+	if _, known := s.subjects.Load(conv); !known {
+		if s.count >= maxSubjects {
+			s.subjects.Range(func(k, _ any) bool {
+				s.subjects.Delete(k) // any one: a forgotten subject is read again
+				return false
+			})
+			s.count--
 		}
+		s.count++
 	}
-	s.subjects[conv] = sub
+	s.subjects.Store(conv, sub)
 }
 
 // Below returns the store below, which holds the sealed values.
