@@ -193,3 +193,28 @@ func (r *Routing) RestoreErr() error {
 		return nil
 	}
 }
+
+// Fold folds the history of store after from, up to and including
+// position to, into the board: what a start folds when a snapshot is
+// missing, older than the feed's, or cannot be used.
+func (r *Routing) Fold(ctx context.Context, store domain.EventStore, from, to domain.After) error {
+	for from < to {
+		recs, err := store.ReadAll(ctx, from, 1000)
+		if err != nil {
+			return fmt.Errorf("routing: read the history before the snapshot: %w", err)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			if domain.After(rec.Position) > to {
+				return nil
+			}
+			if err := r.Consume(NewFeedEvent(rec)); err != nil {
+				return err
+			}
+			from = domain.After(rec.Position)
+		}
+	}
+	return nil
+}

@@ -3,6 +3,7 @@
 package projections_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -64,7 +65,7 @@ func TestRoutingRestoreOfADamagedEndedSection(t *testing.T) {
 		addEnded := projections.RestoreInSteps(resumed, &st, func(cause error, to domain.After) (*projections.Routing, error) {
 			causes <- cause
 			fresh := projections.NewRouting()
-			return fresh, foldUpTo(store, fresh, max(to, cp.After))
+			return fresh, fresh.Fold(context.Background(), store, 0, max(to, cp.After))
 		})
 		if err := feedInto(t.Context(), store, cp.After, resumed); err != nil {
 			t.Fatal(err)

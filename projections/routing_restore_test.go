@@ -27,27 +27,6 @@ func feedInto(ctx context.Context, store domain.EventStore, after domain.After, 
 	return err
 }
 
-// foldUpTo folds the history of store up to position to into board, as
-// parley serve folds it when a snapshot cannot be used.
-func foldUpTo(store domain.EventStore, board *projections.Routing, to domain.After) error {
-	for from := domain.After(0); from < to; {
-		recs, err := store.ReadAll(context.Background(), from, 1000)
-		if err != nil || len(recs) == 0 {
-			return err
-		}
-		for _, rec := range recs {
-			if domain.After(rec.Position) > to {
-				return nil
-			}
-			if err := board.Consume(projections.NewFeedEvent(rec)); err != nil {
-				return err
-			}
-			from = domain.After(rec.Position)
-		}
-	}
-	return nil
-}
-
 // eraseCustomer appends a PersonalDataErased to conversation conv.
 func eraseCustomer(t *testing.T, store domain.EventStore, conv string) {
 	t.Helper()

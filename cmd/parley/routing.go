@@ -89,28 +89,5 @@ func (p *routingParts) api() *httpapi.RoutingConfig {
 // it is: the feed's events up to its position fold to nothing, since the
 // board applies each stream revision once.
 func (p *routingParts) catchUp(ctx context.Context, store domain.EventStore, from, to domain.After) error {
-	return foldRouting(ctx, store, p.board, from, to)
-}
-
-// foldRouting folds the history after from up to to into board.
-func foldRouting(ctx context.Context, store domain.EventStore, board *projections.Routing, from, to domain.After) error {
-	for from < to {
-		recs, err := store.ReadAll(ctx, from, 1000)
-		if err != nil {
-			return fmt.Errorf("routing: read the history before the snapshot: %w", err)
-		}
-		if len(recs) == 0 {
-			return nil
-		}
-		for _, rec := range recs {
-			if domain.After(rec.Position) > to {
-				return nil
-			}
-			if err := board.Consume(projections.NewFeedEvent(rec)); err != nil {
-				return err
-			}
-			from = domain.After(rec.Position)
-		}
-	}
-	return nil
+	return p.board.Fold(ctx, store, from, to)
 }

@@ -77,7 +77,7 @@ func (m *Main) restoreRouting(ctx context.Context, store domain.EventStore, boar
 		fresh := projections.NewRouting()
 		// Not the start's ctx: this runs after Run returned.
 		to = max(to, cp.After)
-		if err := foldRouting(context.Background(), store, fresh, 0, to); err != nil {
+		if err := fresh.Fold(context.Background(), store, 0, to); err != nil {
 			return nil, err
 		}
 		m.Logger.Info("routing board folded from the history", "after", to)
