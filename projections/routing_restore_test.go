@@ -27,6 +27,19 @@ func feedInto(ctx context.Context, store domain.EventStore, after domain.After, 
 	return err
 }
 
+// requireWholeHistory fails t unless board is the fold of store's whole
+// history.
+func requireWholeHistory(t *testing.T, store domain.EventStore, board *projections.Routing) {
+	t.Helper()
+	whole := projections.NewRouting()
+	if err := feedInto(t.Context(), store, 0, whole); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := projections.BoardDump(board), projections.BoardDump(whole); got != want {
+		t.Fatalf("resumed board:\n%s\nwant the whole history's:\n%s", got, want)
+	}
+}
+
 // eraseCustomer appends a PersonalDataErased to conversation conv.
 func eraseCustomer(t *testing.T, store domain.EventStore, conv string) {
 	t.Helper()
@@ -119,13 +132,7 @@ func TestRoutingFeedWaitsForTheEndedConversations(t *testing.T) {
 			if problem != "" {
 				t.Fatal(problem)
 			}
-			whole := projections.NewRouting()
-			if err := feedInto(t.Context(), store, 0, whole); err != nil {
-				t.Fatal(err)
-			}
-			if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
-				t.Fatalf("resumed board:\n%s\nwant the whole history's:\n%s", got, want)
-			}
+			requireWholeHistory(t, store, resumed)
 		})
 	}
 }
@@ -168,13 +175,7 @@ func TestRoutingFeedFoldsOtherConversationsAtOnce(t *testing.T) {
 	}
 	// and once they are added the board is the whole history's.
 	addEnded()
-	whole := projections.NewRouting()
-	if err := feedInto(t.Context(), store, 0, whole); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := projections.BoardDump(resumed), projections.BoardDump(whole); got != want {
-		t.Fatalf("resumed board:\n%s\nwant the whole history's:\n%s", got, want)
-	}
+	requireWholeHistory(t, store, resumed)
 }
 
 // The staff's list never answers a part: while a restore adds the ended
