@@ -135,10 +135,6 @@ func known(b []byte) string {
 
 func attachment(p *Scanner, places *[]Place, index int) domain.Attachment {
 	var v domain.Attachment
-	if places == nil {
-		p.StringMembers([]string{"type", "name", "contentUrl", "thumbnailUrl"}, &v.Type, &v.Name, &v.ContentURL, &v.ThumbnailURL)
-		return v
-	}
 	p.Members(func(key []byte) (int, bool) {
 		switch string(key) {
 		case "type":
